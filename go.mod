@@ -1,0 +1,3 @@
+module github.com/credence/credence
+
+go 1.26.8

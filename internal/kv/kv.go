@@ -1,0 +1,60 @@
+// Package kv is the small key/value seam for service state that is not the ledger:
+// key material (encrypted), API tokens (hashed), hosted DID documents, settings.
+//
+// # Drivers
+//
+// Drivers live in subpackages (memkv for tests, boltkv for the embedded default,
+// rediskv for the Redis mode) and all pass the shared suite in kvtest.
+//
+// # Errors
+//
+// Every driver returns ErrNotFound for a missing key and ErrExists when Create
+// finds the key already present; callers test with errors.Is.
+package kv
+
+import (
+	"context"
+	"errors"
+)
+
+var (
+	// ErrNotFound is returned when a key does not exist.
+	ErrNotFound = errors.New("kv: not found")
+	// ErrExists is returned by Create when the key already exists.
+	ErrExists = errors.New("kv: already exists")
+)
+
+// Store is a namespaced key/value store. Buckets and keys are non-empty strings;
+// values are opaque bytes. Implementations are safe for concurrent use.
+type Store interface {
+	// Get returns the value for key in bucket, or ErrNotFound.
+	Get(ctx context.Context, bucket, key string) ([]byte, error)
+	// Put stores value under key, replacing any existing value.
+	Put(ctx context.Context, bucket, key string, value []byte) error
+	// Create stores value under key only if key is absent; otherwise ErrExists.
+	Create(ctx context.Context, bucket, key string, value []byte) error
+	// Update atomically replaces the value of key with fn(old). old is nil when the
+	// key is absent. If fn returns an error, nothing is written and the error is
+	// returned unchanged. fn may be called more than once under contention.
+	Update(ctx context.Context, bucket, key string, fn func(old []byte) ([]byte, error)) error
+	// Delete removes key, or returns ErrNotFound.
+	Delete(ctx context.Context, bucket, key string) error
+	// List calls fn for every key in bucket starting with prefix, in ascending
+	// byte order of keys. An error from fn stops the walk and is returned.
+	List(ctx context.Context, bucket, prefix string, fn func(key string, value []byte) error) error
+	// Ping reports whether the store is reachable and writable.
+	Ping(ctx context.Context) error
+	// Close releases the store's resources.
+	Close() error
+}
+
+// ErrInvalidName is returned for an empty bucket or key.
+var ErrInvalidName = errors.New("kv: bucket and key must be non-empty")
+
+// CheckNames validates a bucket and key; drivers call it first.
+func CheckNames(bucket, key string) error {
+	if bucket == "" || key == "" {
+		return ErrInvalidName
+	}
+	return nil
+}
