@@ -8,23 +8,22 @@ import (
 
 // Well-known JSON-LD contexts of DID documents and verification method suites.
 const (
-	ContextDIDv1          = "https://www.w3.org/ns/did/v1"
-	ContextMultikey       = "https://w3id.org/security/multikey/v1"
-	ContextJWS2020        = "https://w3id.org/security/suites/jws-2020/v1"
-	ContextEd25519v2018   = "https://w3id.org/security/suites/ed25519-2018/v1"
-	ContextX25519v2019    = "https://w3id.org/security/suites/x25519-2019/v1"
-	ContextEd25519v2020   = "https://w3id.org/security/suites/ed25519-2020/v1"
-	ContextX25519v2020    = "https://w3id.org/security/suites/x25519-2020/v1"
-	ContextMultikey2021   = "https://w3id.org/security/suites/multikey-2021/v1"
-	ContextDIDResolution  = "https://w3id.org/did-resolution/v1"
-	TypeMultikey          = "Multikey"
-	TypeJSONWebKey2020    = "JsonWebKey2020"
-	TypeEd25519v2018      = "Ed25519VerificationKey2018"
-	TypeEd25519v2020      = "Ed25519VerificationKey2020"
-	TypeX25519v2019       = "X25519KeyAgreementKey2019"
-	TypeX25519v2020       = "X25519KeyAgreementKey2020"
-	TypeP256Key2021       = "P256Key2021"
-	maxDocumentProperties = 64
+	ContextDIDv1         = "https://www.w3.org/ns/did/v1"
+	ContextMultikey      = "https://w3id.org/security/multikey/v1"
+	ContextJWS2020       = "https://w3id.org/security/suites/jws-2020/v1"
+	ContextEd25519v2018  = "https://w3id.org/security/suites/ed25519-2018/v1"
+	ContextX25519v2019   = "https://w3id.org/security/suites/x25519-2019/v1"
+	ContextEd25519v2020  = "https://w3id.org/security/suites/ed25519-2020/v1"
+	ContextX25519v2020   = "https://w3id.org/security/suites/x25519-2020/v1"
+	ContextMultikey2021  = "https://w3id.org/security/suites/multikey-2021/v1"
+	ContextDIDResolution = "https://w3id.org/did-resolution/v1"
+	TypeMultikey         = "Multikey"
+	TypeJSONWebKey2020   = "JsonWebKey2020"
+	TypeEd25519v2018     = "Ed25519VerificationKey2018"
+	TypeEd25519v2020     = "Ed25519VerificationKey2020"
+	TypeX25519v2019      = "X25519KeyAgreementKey2019"
+	TypeX25519v2020      = "X25519KeyAgreementKey2020"
+	TypeP256Key2021      = "P256Key2021"
 )
 
 // Document is a DID document (DID Core §5). Field order is the serialization order.

@@ -81,6 +81,7 @@ var errorKinds = []struct {
 	{ErrInvalidPublicKey, "INVALID_PUBLIC_KEY", http.StatusBadRequest},
 	{ErrUnsupportedPublicKeyType, "UNSUPPORTED_PUBLIC_KEY_TYPE", http.StatusBadRequest},
 	{ErrInvalidDIDDocument, "INVALID_DID_DOCUMENT", http.StatusBadGateway},
+	{ErrWebFetch, "INTERNAL_ERROR", http.StatusBadGateway},
 }
 
 // ErrorNamespace prefixes every DID Resolution error type.

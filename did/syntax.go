@@ -182,19 +182,16 @@ func scanID(s string, start int, tail bool) (int, *syntaxError) {
 	if err != nil {
 		return 0, err
 	}
-	if i < len(s) {
-		switch c := s[i]; {
-		case c != '/' && c != '?' && c != '#':
-			return 0, badChar(i, c, "method-specific-id")
-		case !tail:
-			return 0, &syntaxError{i, fmt.Sprintf("unexpected %q: a DID has no path, query or fragment", c)}
-		}
+	if i < len(s) && s[i] != '/' && s[i] != '?' && s[i] != '#' {
+		return 0, badChar(i, s[i], "method-specific-id")
 	}
 	switch {
 	case i == start:
 		return 0, &syntaxError{start, "method-specific-id is empty"}
 	case s[i-1] == ':':
 		return 0, &syntaxError{i - 1, `method-specific-id must not end with ":"`}
+	case i < len(s) && !tail:
+		return 0, &syntaxError{i, fmt.Sprintf("unexpected %q: a DID has no path, query or fragment", s[i])}
 	}
 	return i, nil
 }
