@@ -51,7 +51,9 @@ func (s *Store) put(bucket, key string, value []byte) {
 		b = map[string][]byte{}
 		s.buckets[bucket] = b
 	}
-	b[key] = bytes.Clone(value)
+	// Never store nil: a present empty value must read back non-nil so that
+	// Update can tell it from an absent key (old == nil only when absent).
+	b[key] = append([]byte{}, value...)
 }
 
 func (s *Store) Create(_ context.Context, bucket, key string, value []byte) error {
@@ -99,6 +101,9 @@ func (s *Store) Delete(_ context.Context, bucket, key string) error {
 }
 
 func (s *Store) List(_ context.Context, bucket, prefix string, fn func(string, []byte) error) error {
+	if bucket == "" {
+		return kv.ErrInvalidName
+	}
 	s.mu.RLock()
 	b := s.buckets[bucket]
 	keys := make([]string, 0, len(b))
