@@ -1,0 +1,250 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/credence/credence/did"
+	"github.com/credence/credence/internal/config"
+	"github.com/credence/credence/internal/keys"
+	"github.com/credence/credence/internal/server"
+	"github.com/spf13/cobra"
+)
+
+func didCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "did", Short: "Create and resolve DIDs"}
+	cmd.AddCommand(didCreateCmd(), didResolveCmd())
+	return cmd
+}
+
+type clientFlags struct {
+	server, token string
+	json          bool
+}
+
+func (f *clientFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.server, "server", os.Getenv("CREDENCE_SERVER"), "Credence server URL (env CREDENCE_SERVER)")
+	cmd.Flags().StringVar(&f.token, "token", "", "bearer token for the server (env CREDENCE_TOKEN)")
+	cmd.Flags().BoolVar(&f.json, "json", false, "print JSON")
+}
+
+func (f *clientFlags) bearer() string {
+	if f.token != "" {
+		return f.token
+	}
+	return os.Getenv("CREDENCE_TOKEN")
+}
+
+func didCreateCmd() *cobra.Command {
+	var cf clientFlags
+	var method, keyType, path, label, data string
+	cmd := &cobra.Command{
+		Use:   "create",
+		Short: "Create a DID whose key is kept in the key manager (on --server, or in the local --data dir)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			req := map[string]string{"method": method, "keyType": keyType, "path": path, "label": label}
+			var out struct {
+				DID         string        `json:"did"`
+				DIDDocument *did.Document `json:"didDocument"`
+				KeyIDs      []string      `json:"keyIds"`
+			}
+			var err error
+			if cf.server != "" {
+				err = call(cmd.Context(), http.MethodPost, cf.server+"/admin/dids", cf.bearer(), req, &out)
+			} else {
+				out.DID, out.DIDDocument, out.KeyIDs, err = createLocal(cmd.Context(), data, method, keyType, label)
+			}
+			if err != nil {
+				return err
+			}
+			if cf.json {
+				return printJSON(cmd.OutOrStdout(), out)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Created %s\n  key ids: %s\n", out.DID, strings.Join(out.KeyIDs, ", "))
+			printDocument(cmd.OutOrStdout(), out.DIDDocument)
+			return nil
+		},
+	}
+	cf.register(cmd)
+	cmd.Flags().StringVar(&method, "method", "key", "DID method: key, jwk or web (web needs --server and --path)")
+	cmd.Flags().StringVar(&keyType, "key-type", "Ed25519", "key type: Ed25519 or P-256")
+	cmd.Flags().StringVar(&path, "path", "", "did:web path on the server, e.g. issuers/tx-board")
+	cmd.Flags().StringVar(&label, "label", "", "a note kept with the key")
+	cmd.Flags().StringVar(&data, "data", config.Defaults().DataDir, "local data dir (without --server)")
+	return cmd
+}
+
+func createLocal(ctx context.Context, data, method, keyType, label string) (string, *did.Document, []string, error) {
+	if method != "key" && method != "jwk" {
+		return "", nil, nil, fmt.Errorf("--method %s needs --server (did:web is hosted by a running server)", method)
+	}
+	alg, err := keys.ParseAlgorithm(keyType)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	cfg := config.Defaults()
+	cfg.DataDir = data
+	cfg.MasterKey = os.Getenv("CREDENCE_MASTER_KEY")
+	cfg.MasterKeyFile = os.Getenv("CREDENCE_MASTER_KEY_FILE")
+	if err := cfg.Validate(); err != nil {
+		return "", nil, nil, err
+	}
+	hosted, closeFn, err := server.OpenHosted(ctx, cfg)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	defer closeFn()
+	rec, doc, err := hosted.Create(ctx, method, alg, nil, label)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	return doc.ID, doc, rec.KeyIDs, nil
+}
+
+func didResolveCmd() *cobra.Command {
+	var cf clientFlags
+	var format string
+	cmd := &cobra.Command{
+		Use:   "resolve DID",
+		Short: "Resolve a DID (locally for did:key, did:jwk and did:web, or through --server)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			res, err := resolve(cmd.Context(), cf.server, args[0], format)
+			if err != nil {
+				return err
+			}
+			if cf.json {
+				return printJSON(cmd.OutOrStdout(), res)
+			}
+			printDocument(cmd.OutOrStdout(), res.Document)
+			if res.DocumentMetadata.Deactivated {
+				fmt.Fprintln(cmd.OutOrStdout(), "  DEACTIVATED")
+			}
+			return nil
+		},
+	}
+	cf.register(cmd)
+	cmd.Flags().StringVar(&format, "public-key-format", "", "did:key representation (Multikey, JsonWebKey2020, Ed25519VerificationKey2018, ...)")
+	return cmd
+}
+
+func resolve(ctx context.Context, srv, id, format string) (*did.Resolution, error) {
+	if srv == "" {
+		r := did.NewResolver(did.WithMethod("web", did.NewWebMethod(did.DefaultWebTimeout, false), 0))
+		res, err := r.Resolve(ctx, id, did.Options{PublicKeyFormat: format})
+		if err != nil {
+			e, _ := did.Classify(err)
+			return nil, fmt.Errorf("%s: %s", e.Type, e.Detail)
+		}
+		return res, nil
+	}
+	u := strings.TrimSuffix(srv, "/") + "/1.0/identifiers/" + id
+	if format != "" {
+		u += "?publicKeyFormat=" + url.QueryEscape(format)
+	}
+	var res did.Resolution
+	err := call(ctx, http.MethodGet, u, "", nil, &res)
+	var re *resolutionError
+	if asResolutionError(err, &re) {
+		return nil, fmt.Errorf("%s: %s", re.Type, re.Detail)
+	}
+	return &res, err
+}
+
+func printDocument(w io.Writer, doc *did.Document) {
+	if doc == nil {
+		return
+	}
+	fmt.Fprintf(w, "%s\n", doc.ID)
+	for _, vm := range doc.VerificationMethod {
+		fmt.Fprintf(w, "  verification method %s\n    type %s\n", vm.ID, vm.Type)
+	}
+	rels := map[string][]did.Relationship{"assertionMethod": doc.AssertionMethod, "authentication": doc.Authentication,
+		"capabilityInvocation": doc.CapabilityInvocation, "capabilityDelegation": doc.CapabilityDelegation, "keyAgreement": doc.KeyAgreement}
+	for _, name := range []string{"assertionMethod", "authentication", "capabilityInvocation", "capabilityDelegation", "keyAgreement"} {
+		for _, r := range rels[name] {
+			fmt.Fprintf(w, "  %s: %s\n", name, r.ID())
+		}
+	}
+}
+
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+type resolutionError struct{ Type, Detail string }
+
+func (e *resolutionError) Error() string { return e.Type + ": " + e.Detail }
+
+func asResolutionError(err error, out **resolutionError) bool {
+	re, ok := err.(*resolutionError)
+	if ok {
+		*out = re
+	}
+	return ok
+}
+
+// call sends a JSON request and decodes a JSON answer; problem+json and DID
+// resolution errors become readable errors.
+func call(ctx context.Context, method, u, token string, body, out any) error {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, u, rd)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode >= 300 {
+		return responseError(resp.StatusCode, b)
+	}
+	return json.Unmarshal(b, out)
+}
+
+func responseError(status int, b []byte) error {
+	var p struct {
+		Title, Detail string
+		Meta          *struct {
+			Error *did.ResolutionError `json:"error"`
+		} `json:"didResolutionMetadata"`
+	}
+	if json.Unmarshal(b, &p) == nil {
+		if p.Meta != nil && p.Meta.Error != nil {
+			return &resolutionError{Type: p.Meta.Error.Type, Detail: p.Meta.Error.Detail}
+		}
+		if p.Title != "" {
+			return fmt.Errorf("server answered %d %s: %s", status, p.Title, p.Detail)
+		}
+	}
+	return fmt.Errorf("server answered HTTP %d", status)
+}

@@ -1,0 +1,271 @@
+// Package server wires every Credence role into one HTTP server: storage (the
+// embedded bbolt store, or Redis), the key manager, tokens, the DID layer, health,
+// readiness and metrics. cmd/credence only parses configuration and calls it.
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/credence/credence/did"
+	"github.com/credence/credence/internal/auth"
+	"github.com/credence/credence/internal/config"
+	"github.com/credence/credence/internal/didapi"
+	"github.com/credence/credence/internal/httpx"
+	"github.com/credence/credence/internal/keys"
+	"github.com/credence/credence/internal/kv"
+	"github.com/credence/credence/internal/kv/boltkv"
+	"github.com/credence/credence/internal/kv/rediskv"
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/redis/go-redis/v9"
+)
+
+// Server is a configured Credence instance.
+type Server struct {
+	cfg    config.Config
+	log    *slog.Logger
+	store  kv.Store
+	redis  *redis.Client
+	keys   keys.Manager
+	tokens *auth.Store
+	// BootstrapToken is the admin token made on this start, to be shown once; empty
+	// when one already existed or CREDENCE_ADMIN_TOKEN set it.
+	BootstrapToken string
+	// ServiceDID is the service's own did:web.
+	ServiceDID string
+	// MasterKeyCreated reports that this start created the master key file.
+	MasterKeyCreated bool
+	handler          http.Handler
+}
+
+// New opens storage and keys, bootstraps the admin token and the service DID, and
+// builds the HTTP handler.
+func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, error) {
+	s := &Server{cfg: cfg, log: log}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("failed to create data dir: %w", err)
+	}
+	if err := s.openStore(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.bootstrap(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Server) openStore(ctx context.Context) error {
+	if s.cfg.Redis == "" {
+		st, err := boltkv.Open(filepath.Join(s.cfg.DataDir, "credence.db"))
+		if err != nil {
+			return err
+		}
+		s.store = st
+		return nil
+	}
+	opts, err := redis.ParseURL(s.cfg.Redis)
+	if err != nil {
+		return fmt.Errorf("--redis: %w", err)
+	}
+	s.redis = redis.NewClient(opts)
+	if err := s.redis.Ping(ctx).Err(); err != nil {
+		s.redis.Close()
+		return fmt.Errorf("failed to reach Redis at %s: %w", opts.Addr, err)
+	}
+	s.store = rediskv.New(s.redis, "credence:")
+	return nil
+}
+
+func (s *Server) bootstrap(ctx context.Context) error {
+	master, err := s.masterKey()
+	if err != nil {
+		return err
+	}
+	if s.keys, err = keys.NewLocal(s.store, master); err != nil {
+		return err
+	}
+	s.tokens = auth.NewStore(s.store)
+	if s.BootstrapToken, err = s.tokens.Bootstrap(ctx, s.cfg.AdminToken); err != nil {
+		return fmt.Errorf("admin token: %w", err)
+	}
+	pub, _ := url.Parse(s.cfg.PublicURL)
+	hosted := didapi.NewHosted(s.store, s.keys, pub.Host)
+	rec, err := hosted.EnsureServiceDID(ctx)
+	if err != nil {
+		return fmt.Errorf("failed to create the service DID: %w", err)
+	}
+	s.ServiceDID = rec.DID
+	if d, err := hosted.WebDocument(ctx, nil); err == nil {
+		s.ServiceDID = d.ID
+	}
+	s.handler = s.routes(hosted)
+	return nil
+}
+
+func (s *Server) masterKey() (keys.MasterKey, error) {
+	if s.cfg.MasterKey != "" {
+		k, err := keys.ParseMasterKey(s.cfg.MasterKey)
+		if err != nil {
+			return keys.MasterKey{}, fmt.Errorf("CREDENCE_MASTER_KEY: %w", err)
+		}
+		return k, nil
+	}
+	path := s.cfg.MasterKeyFile
+	if path == "" {
+		path = filepath.Join(s.cfg.DataDir, "master.key")
+	}
+	k, created, err := keys.LoadOrCreateMasterKey(path)
+	s.MasterKeyCreated = created
+	return k, err
+}
+
+func (s *Server) routes(hosted *didapi.Hosted) http.Handler {
+	gin.SetMode(gin.ReleaseMode)
+	e := gin.New()
+	e.UseRawPath = true
+	e.UnescapePathValues = false
+	e.RemoveExtraSlash = false
+	e.ContextWithFallback = true
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	e.Use(httpx.RequestIDs(), httpx.Recover(s.log), httpx.NewMetrics(reg).Handler(), httpx.AccessLog(s.log), httpx.LimitBody(s.cfg.MaxBodyBytes))
+
+	e.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	e.GET("/readyz", s.ready)
+	e.GET("/metrics", gin.WrapH(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
+
+	resolver := did.NewResolver(did.WithMethod("web", didapi.LocalWeb{
+		Hosted: hosted,
+		Remote: did.NewWebMethod(s.cfg.WebTimeout, s.cfg.WebAllowPrivate, did.WithWebMaxBytes(s.cfg.WebMaxBytes)),
+	}, s.cfg.CacheTTL))
+	api := &didapi.API{Resolver: resolver, Hosted: hosted, Log: s.log}
+	admin := e.Group("/", httpx.Require(s.tokens, s.log, auth.ScopeAdmin))
+	api.Routes(e, admin)
+	e.NoRoute(func(c *gin.Context) {
+		if !api.NoRoute(c) {
+			httpx.WriteProblem(c, httpx.NotFound("no such endpoint"))
+		}
+	})
+	return e
+}
+
+// ready reports 200 when every backing service answers, 503 otherwise.
+func (s *Server) ready(c *gin.Context) {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
+	defer cancel()
+	checks, status := gin.H{}, http.StatusOK
+	name := "store"
+	if s.redis != nil {
+		name = "redis"
+	}
+	if err := s.store.Ping(ctx); err != nil {
+		s.log.WarnContext(ctx, "readiness check failed", "check", name, "err", err)
+		checks[name], status = "unavailable", http.StatusServiceUnavailable
+	} else {
+		checks[name] = "ok"
+	}
+	state := map[int]string{http.StatusOK: "ready", http.StatusServiceUnavailable: "not ready"}[status]
+	c.JSON(status, gin.H{"status": state, "checks": checks})
+}
+
+// Handler is the server's HTTP handler (for tests and embedding).
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// TLSConfig returns the TLS configuration, or nil when the server speaks plain HTTP.
+func (s *Server) TLSConfig() (*tls.Config, error) {
+	var cert tls.Certificate
+	var err error
+	switch {
+	case s.cfg.TLSCert != "":
+		cert, err = tls.LoadX509KeyPair(s.cfg.TLSCert, s.cfg.TLSKey)
+	case s.cfg.TLSSelfSigned:
+		pub, _ := url.Parse(s.cfg.PublicURL)
+		cert, err = devCertificate(filepath.Join(s.cfg.DataDir, "tls"), []string{pub.Hostname()}, time.Now())
+	default:
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("failed to load the TLS certificate: %w", err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
+}
+
+// Serve answers requests on ln until ctx is cancelled, then stops accepting, lets
+// in-flight requests finish within the shutdown timeout and returns.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	tlsCfg, err := s.TLSConfig()
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: s.handler, TLSConfig: tlsCfg, ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second,
+		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+	if tlsCfg != nil {
+		ln = tls.NewListener(ln, tlsCfg)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down", "grace", s.cfg.ShutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("graceful shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// Close releases storage.
+func (s *Server) Close() error {
+	var errs []error
+	if s.store != nil {
+		errs = append(errs, s.store.Close())
+	}
+	if s.redis != nil {
+		errs = append(errs, s.redis.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// OpenHosted opens the data dir's store and keys for offline CLI use (no HTTP, no
+// admin bootstrap) and returns the hosted-DID registry with a close function. It
+// fails with a clear message when a running server holds the data dir.
+func OpenHosted(ctx context.Context, cfg config.Config) (*didapi.Hosted, func() error, error) {
+	s := &Server{cfg: cfg, log: slog.New(slog.DiscardHandler)}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, nil, fmt.Errorf("failed to create data dir: %w", err)
+	}
+	if err := s.openStore(ctx); err != nil {
+		return nil, nil, err
+	}
+	master, err := s.masterKey()
+	if err == nil {
+		s.keys, err = keys.NewLocal(s.store, master)
+	}
+	if err != nil {
+		s.Close()
+		return nil, nil, err
+	}
+	pub, _ := url.Parse(cfg.PublicURL)
+	return didapi.NewHosted(s.store, s.keys, pub.Host), s.Close, nil
+}
