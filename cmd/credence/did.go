@@ -61,7 +61,7 @@ func didCreateCmd() *cobra.Command {
 			if cf.server != "" {
 				err = call(cmd.Context(), http.MethodPost, cf.server+"/admin/dids", cf.bearer(), req, &out)
 			} else {
-				out.DID, out.DIDDocument, out.KeyIDs, err = createLocal(cmd.Context(), data, method, keyType, label)
+				out.DID, out.DIDDocument, out.KeyIDs, err = createLocal(cmd.Context(), data, method, keyType, path, label)
 			}
 			if err != nil {
 				return err
@@ -83,9 +83,12 @@ func didCreateCmd() *cobra.Command {
 	return cmd
 }
 
-func createLocal(ctx context.Context, data, method, keyType, label string) (string, *did.Document, []string, error) {
+func createLocal(ctx context.Context, data, method, keyType, path, label string) (string, *did.Document, []string, error) {
 	if method != "key" && method != "jwk" {
 		return "", nil, nil, fmt.Errorf("--method %s needs --server (did:web is hosted by a running server)", method)
+	}
+	if path != "" {
+		return "", nil, nil, fmt.Errorf("--path is only for did:web, which needs --server")
 	}
 	alg, err := keys.ParseAlgorithm(keyType)
 	if err != nil {
@@ -225,10 +228,21 @@ func call(ctx context.Context, method, u, token string, body, out any) error {
 	if err != nil {
 		return err
 	}
-	if resp.StatusCode >= 300 {
+	if resp.StatusCode >= 300 && !(resp.StatusCode == http.StatusGone && deactivated(b)) {
 		return responseError(resp.StatusCode, b)
 	}
 	return json.Unmarshal(b, out)
+}
+
+// deactivated reports whether b is a DID resolution result for a deactivated
+// DID, which the resolution binding answers with 410 Gone: a result, not an error.
+func deactivated(b []byte) bool {
+	var r struct {
+		Meta struct {
+			Deactivated bool `json:"deactivated"`
+		} `json:"didDocumentMetadata"`
+	}
+	return json.Unmarshal(b, &r) == nil && r.Meta.Deactivated
 }
 
 func responseError(status int, b []byte) error {

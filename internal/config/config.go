@@ -33,6 +33,7 @@ type Config struct {
 	MasterKey       string        `name:"master-key" secret:"true" noflag:"true" usage:"master key, base64 or hex of 32 bytes (CREDENCE_MASTER_KEY only)"`
 	MasterKeyFile   string        `name:"master-key-file" usage:"master key file (default <data>/master.key, created 0600 on first start)"`
 	Redis           string        `name:"redis" usage:"Redis URL (redis://host:port/db); shared state goes to Redis instead of the embedded store"`
+	RedisPrefix     string        `name:"redis-prefix" usage:"prefix of every Redis key this deployment writes"`
 	LogLevel        string        `name:"log-level" usage:"debug, info, warn or error"`
 	LogFormat       string        `name:"log-format" usage:"json or text"`
 	MaxBodyBytes    int64         `name:"max-body-bytes" usage:"largest accepted request body"`
@@ -46,7 +47,7 @@ type Config struct {
 // Defaults returns the default configuration.
 func Defaults() Config {
 	return Config{
-		Addr: "127.0.0.1:8080", DataDir: "./credence-data", LogLevel: "info", LogFormat: "json",
+		Addr: "127.0.0.1:8080", DataDir: "./credence-data", LogLevel: "info", LogFormat: "json", RedisPrefix: "credence:",
 		MaxBodyBytes: 1 << 20, ShutdownTimeout: 15 * time.Second,
 		WebTimeout: 5 * time.Second, WebMaxBytes: 256 << 10, CacheTTL: time.Minute,
 	}
@@ -217,6 +218,9 @@ func (c *Config) Validate() error {
 		if _, err := redis.ParseURL(c.Redis); err != nil {
 			bad("redis", "%v", err)
 		}
+	}
+	if c.RedisPrefix == "" || strings.ContainsAny(c.RedisPrefix, "{}*?[] ") {
+		bad("redis-prefix", "must be non-empty without braces, glob characters or spaces, got %q", c.RedisPrefix)
 	}
 	if !map[string]bool{"debug": true, "info": true, "warn": true, "error": true}[c.LogLevel] {
 		bad("log-level", "must be debug, info, warn or error, got %q", c.LogLevel)

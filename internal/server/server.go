@@ -85,7 +85,7 @@ func (s *Server) openStore(ctx context.Context) error {
 		s.redis.Close()
 		return fmt.Errorf("failed to reach Redis at %s: %w", opts.Addr, err)
 	}
-	s.store = rediskv.New(s.redis, "credence:")
+	s.store = rediskv.New(s.redis, s.cfg.RedisPrefix)
 	return nil
 }
 
