@@ -59,7 +59,7 @@ func didCreateCmd() *cobra.Command {
 			}
 			var err error
 			if cf.server != "" {
-				err = call(cmd.Context(), http.MethodPost, cf.server+"/admin/dids", cf.bearer(), req, &out)
+				err = call(cmd.Context(), http.MethodPost, strings.TrimSuffix(cf.server, "/")+"/admin/dids", cf.bearer(), req, &out)
 			} else {
 				out.DID, out.DIDDocument, out.KeyIDs, err = createLocal(cmd.Context(), data, method, keyType, path, label)
 			}
@@ -150,9 +150,17 @@ func resolve(ctx context.Context, srv, id, format string) (*did.Resolution, erro
 		}
 		return res, nil
 	}
-	u := strings.TrimSuffix(srv, "/") + "/1.0/identifiers/" + id
+	q := url.Values{}
+	if parsed, err := did.ParseURL(id); err == nil { // a DID URL: its query holds resolution options
+		id = parsed.DID.String()
+		q, _ = parsed.Query()
+	}
 	if format != "" {
-		u += "?publicKeyFormat=" + url.QueryEscape(format)
+		q.Set("publicKeyFormat", format)
+	}
+	u := strings.TrimSuffix(srv, "/") + "/1.0/identifiers/" + id
+	if len(q) > 0 {
+		u += "?" + q.Encode()
 	}
 	var res did.Resolution
 	err := call(ctx, http.MethodGet, u, "", nil, &res)

@@ -46,18 +46,26 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 
 func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 	log := newLogger(cfg, stderr)
-	srv, err := server.New(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer srv.Close()
+	// Listen first: server.New records a new admin token, which must then be shown,
+	// so nothing that can fail may come between the two.
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("failed to listen on %s: %w", cfg.Addr, err)
 	}
+	srv, err := server.New(ctx, cfg, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer srv.Close()
 	if srv.BootstrapToken != "" {
 		// Written to the terminal once, never to the log.
 		fmt.Fprintf(stderr, "\nAdmin token (shown once; store it now, it cannot be recovered):\n\n    %s\n\n", srv.BootstrapToken)
+	}
+	// Load (or make) the TLS certificate before announcing readiness; Serve loads it again.
+	if _, err := srv.TLSConfig(); err != nil {
+		ln.Close()
+		return err
 	}
 	if srv.MasterKeyCreated {
 		log.Warn("created a new master key file in the data dir; back it up: without it the stored keys cannot be decrypted")

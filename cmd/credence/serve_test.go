@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -332,5 +334,45 @@ func TestServeFailedFirstStartKeepsTokenRecoverable(t *testing.T) {
 	m := tokenBanner.FindStringSubmatch(log1.String() + log2.String())
 	if m == nil {
 		t.Fatalf("no start ever showed the admin token\nfirst:\n%s\nsecond:\n%s", log1.String(), log2.String())
+	}
+}
+
+// TestServeBadTLSCertificate checks serve fails on an unusable certificate
+// before announcing readiness, still showing the admin token it recorded.
+func TestServeBadTLSCertificate(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile := filepath.Join(dir, "c.pem"), filepath.Join(dir, "k.pem")
+	for _, f := range []string{certFile, keyFile} {
+		if err := os.WriteFile(f, []byte("garbage"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := config.Defaults()
+	cfg.Addr = freeAddr(t)
+	cfg.DataDir = t.TempDir()
+	cfg.TLSCert, cfg.TLSKey = certFile, keyFile
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	var log syncBuffer
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	err := serve(ctx, cfg, &log)
+	if err == nil || !strings.Contains(err.Error(), "TLS certificate") {
+		t.Fatalf("serve with a garbage certificate = %v", err)
+	}
+	out := log.String()
+	if strings.Contains(out, "credence is ready") {
+		t.Errorf("serve announced readiness with an unusable certificate:\n%s", out)
+	}
+	if !tokenBanner.MatchString(out) {
+		t.Errorf("the recorded admin token was not shown:\n%s", out)
+	}
+	// The address was released.
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		t.Errorf("serve left %s in use: %v", cfg.Addr, err)
+	} else {
+		ln.Close()
 	}
 }

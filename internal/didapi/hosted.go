@@ -6,7 +6,10 @@
 package didapi
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -26,6 +29,31 @@ const (
 
 // ErrInvalidRequest is a create request with bad input.
 var ErrInvalidRequest = errors.New("invalid DID request")
+
+// invalidField is an ErrInvalidRequest caused by one field of the request.
+type invalidField struct{ field, msg string }
+
+func (e *invalidField) Error() string        { return ErrInvalidRequest.Error() + ": " + e.msg }
+func (e *invalidField) Is(target error) bool { return target == ErrInvalidRequest }
+
+// A did:web path is reserved before its keys are made. A reservation older than
+// reservationTTL belongs to a create that died midway (a crash between reserving
+// and storing the record) and may be taken over.
+const (
+	reservationTTL  = time.Minute
+	reservationPoll = 50 * time.Millisecond
+)
+
+// reservation is the placeholder stored at a did:web path while it is created. It
+// decodes as a Record without keys, which every reader treats as absent.
+type reservation struct {
+	Reserved time.Time `json:"reserved"`
+	Nonce    string    `json:"nonce"`
+}
+
+// errReservationLost means a create took longer than reservationTTL and another
+// one took its path over.
+var errReservationLost = errors.New("did:web path reservation was taken over before the DID was stored")
 
 // Record is a DID this service controls. Keys stay in the key manager; a did:web's
 // DID is derived from the current public host, so it is stored by path.
@@ -79,64 +107,137 @@ var reserved = map[string]bool{"admin": true, "1.0": true, "registry": true, "me
 	"readyz": true, "status": true, "wallet": true, "verifier": true, "credentials": true, "presentations": true}
 
 // EnsureServiceDID creates the root did:web (an Ed25519 and a P-256 key) on first
-// start and returns its record.
+// start and returns its record. When another replica is creating it at the same
+// time, it waits for that one to finish (or, if it died, for its reservation to
+// expire) instead of failing.
 func (h *Hosted) EnsureServiceDID(ctx context.Context) (Record, error) {
-	rec, err := h.webRecord(ctx, nil)
-	if err == nil {
-		return rec, nil
+	deadline := time.Now().Add(reservationTTL + 10*time.Second)
+	for {
+		rec, err := h.webRecord(ctx, nil)
+		if !errors.Is(err, kv.ErrNotFound) {
+			return rec, err
+		}
+		rec, _, err = h.create(ctx, "web", nil, "service", keys.Ed25519, keys.P256)
+		if !errors.Is(err, kv.ErrExists) {
+			return rec, err
+		}
+		if time.Now().After(deadline) { // another replica is creating it
+			return Record{}, fmt.Errorf("the service DID has been in creation by another process for over %s: %w", reservationTTL, err)
+		}
+		select {
+		case <-ctx.Done():
+			return Record{}, ctx.Err()
+		case <-time.After(reservationPoll):
+		}
 	}
-	if !errors.Is(err, kv.ErrNotFound) {
-		return Record{}, err
-	}
-	rec, _, err = h.create(ctx, "web", nil, "service", keys.Ed25519, keys.P256)
-	if errors.Is(err, kv.ErrExists) { // another replica won the race
-		return h.webRecord(ctx, nil)
-	}
-	return rec, err
 }
 
 // Create makes a DID of method key, jwk or web (with path) on a new key of alg.
 func (h *Hosted) Create(ctx context.Context, method string, alg keys.Algorithm, path []string, label string) (Record, *did.Document, error) {
 	switch {
-	case method == "web" && len(path) == 0:
-		return Record{}, nil, fmt.Errorf("%w: a did:web needs a path (the root is the service's own DID)", ErrInvalidRequest)
-	case method != "web" && len(path) > 0:
-		return Record{}, nil, fmt.Errorf("%w: only did:web takes a path", ErrInvalidRequest)
 	case method != "web" && method != "key" && method != "jwk":
-		return Record{}, nil, fmt.Errorf("%w: method must be key, jwk or web", ErrInvalidRequest)
+		return Record{}, nil, &invalidField{"method", "method must be key, jwk or web"}
+	case method == "web" && len(path) == 0:
+		return Record{}, nil, &invalidField{"path", "a did:web needs a path (the root is the service's own DID)"}
+	case method != "web" && len(path) > 0:
+		return Record{}, nil, &invalidField{"path", "only did:web takes a path"}
 	}
 	rec, doc, err := h.create(ctx, method, path, label, alg)
-	if errors.Is(err, kv.ErrExists) {
-		return Record{}, nil, fmt.Errorf("%w: a DID is already hosted at /%s", ErrInvalidRequest, strings.Join(path, "/"))
+	if method == "web" && errors.Is(err, kv.ErrExists) {
+		return Record{}, nil, &invalidField{"path", "a DID is already hosted at /" + strings.Join(path, "/")}
 	}
 	return rec, doc, err
 }
 
 func (h *Hosted) create(ctx context.Context, method string, path []string, label string, algs ...keys.Algorithm) (Record, *did.Document, error) {
 	rec := Record{Method: method, Path: strings.Join(path, "/"), Label: label, Created: h.now().UTC().Truncate(time.Second)}
-	if method == "web" { // reserve the path before making keys
-		if err := h.kv.Create(ctx, bucketWeb, webKey(rec.Path), []byte("{}")); err != nil {
-			return Record{}, nil, err
-		}
-	}
-	for _, alg := range algs {
-		k, err := h.keys.Generate(ctx, alg, "did:"+method+" "+label)
+	if method != "web" {
+		doc, err := h.generate(ctx, &rec, algs)
 		if err != nil {
 			return Record{}, nil, err
 		}
-		rec.KeyIDs = append(rec.KeyIDs, k.ID)
+		b, _ := json.Marshal(rec)
+		return rec, doc, h.kv.Create(ctx, bucketDIDs, rec.DID, b)
 	}
-	doc, err := h.document(ctx, rec)
+	resv, err := h.reserve(ctx, rec.Path) // before making keys
 	if err != nil {
 		return Record{}, nil, err
 	}
-	rec.DID = doc.ID
-	b, _ := json.Marshal(rec)
-	if method == "web" {
-		rec.DID = doc.ID
-		return rec, doc, h.kv.Put(ctx, bucketWeb, webKey(rec.Path), b)
+	doc, err := h.generate(ctx, &rec, algs)
+	if err == nil {
+		b, _ := json.Marshal(rec)
+		err = h.kv.Update(ctx, bucketWeb, webKey(rec.Path), func(old []byte) ([]byte, error) {
+			if !bytes.Equal(old, resv) {
+				return nil, errReservationLost
+			}
+			return b, nil
+		})
 	}
-	return rec, doc, h.kv.Create(ctx, bucketDIDs, rec.DID, b)
+	if err != nil {
+		h.release(ctx, rec.Path, resv)
+		return Record{}, nil, err
+	}
+	return rec, doc, nil
+}
+
+// generate makes rec's keys and returns its document, setting rec.DID.
+func (h *Hosted) generate(ctx context.Context, rec *Record, algs []keys.Algorithm) (*did.Document, error) {
+	for _, alg := range algs {
+		k, err := h.keys.Generate(ctx, alg, "did:"+rec.Method+" "+rec.Label)
+		if err != nil {
+			return nil, err
+		}
+		rec.KeyIDs = append(rec.KeyIDs, k.ID)
+	}
+	doc, err := h.document(ctx, *rec)
+	if err != nil {
+		return nil, err
+	}
+	rec.DID = doc.ID
+	return doc, nil
+}
+
+// reserve takes a did:web path for a create: it fails with kv.ErrExists when a
+// DID is hosted there or another create reserved it less than reservationTTL ago.
+// It returns the stored reservation, which only its owner can replace.
+func (h *Hosted) reserve(ctx context.Context, path string) ([]byte, error) {
+	var nonce [12]byte
+	_, _ = rand.Read(nonce[:])
+	now := h.now().UTC()
+	resv, err := json.Marshal(reservation{Reserved: now, Nonce: hex.EncodeToString(nonce[:])})
+	if err != nil {
+		return nil, err
+	}
+	err = h.kv.Update(ctx, bucketWeb, webKey(path), func(old []byte) ([]byte, error) {
+		if old != nil && !abandoned(old, now) {
+			return nil, kv.ErrExists
+		}
+		return resv, nil
+	})
+	return resv, err
+}
+
+// abandoned reports whether a stored did:web value is a reservation (no keys)
+// older than reservationTTL; "{}", the marker of a released one, always is.
+func abandoned(v []byte, now time.Time) bool {
+	var r struct {
+		reservation
+		KeyIDs []string `json:"keyIds"`
+	}
+	if err := json.Unmarshal(v, &r); err != nil {
+		return false
+	}
+	return len(r.KeyIDs) == 0 && now.Sub(r.Reserved) > reservationTTL
+}
+
+// release frees the path of a failed create, unless another took it over.
+func (h *Hosted) release(ctx context.Context, path string, resv []byte) {
+	_ = h.kv.Update(context.WithoutCancel(ctx), bucketWeb, webKey(path), func(old []byte) ([]byte, error) {
+		if !bytes.Equal(old, resv) {
+			return nil, errReservationLost
+		}
+		return []byte("{}"), nil
+	})
 }
 
 func webKey(path string) string { return "/" + path }
@@ -150,9 +251,10 @@ func (h *Hosted) webRecord(ctx context.Context, path []string) (Record, error) {
 	if err := json.Unmarshal(b, &rec); err != nil {
 		return Record{}, fmt.Errorf("failed to decode hosted DID: %w", err)
 	}
-	if len(rec.KeyIDs) == 0 { // reserved but not finished (crash mid-create)
+	if len(rec.KeyIDs) == 0 { // reserved but not finished (or crashed mid-create)
 		return Record{}, kv.ErrNotFound
 	}
+	rec.DID = h.webDID(rec.Path).String() // named by the current public host
 	return rec, nil
 }
 
@@ -270,6 +372,12 @@ func (l LocalWeb) Resolve(ctx context.Context, d did.DID, opts did.Options) (*di
 	doc, err := l.Hosted.WebDocument(ctx, segs)
 	if err != nil {
 		return nil, err
+	}
+	if doc.ID != d.String() {
+		// Another spelling of a hosted document's URL (host case, percent-encoding,
+		// the well-known path as a segment) is not that document's DID: a remote
+		// did:web resolver rejects the id mismatch, so must this one.
+		return nil, fmt.Errorf("%w: %s (the document there is %s)", did.ErrNotFound, d, doc.ID)
 	}
 	return &did.Resolution{Document: doc, Metadata: did.ResolutionMetadata{ContentType: did.MediaDIDLDJSON}}, nil
 }

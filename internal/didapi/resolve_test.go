@@ -185,7 +185,7 @@ func TestResolveErrors(t *testing.T) {
 		{"unsupported representation", "/1.0/identifiers/" + keyEd25519, "text/html", http.StatusNotAcceptable, "REPRESENTATION_NOT_SUPPORTED"},
 		{"only q=0", "/1.0/identifiers/" + keyEd25519, "application/did+json;q=0", http.StatusNotAcceptable, "REPRESENTATION_NOT_SUPPORTED"},
 		{"unparseable Accept", "/1.0/identifiers/" + keyEd25519, ";;;", http.StatusNotAcceptable, "REPRESENTATION_NOT_SUPPORTED"},
-		{"bad DID wins over bad Accept", "/1.0/identifiers/not-a-did", "text/html", http.StatusBadRequest, "INVALID_DID"},
+		{"bad option wins over bad Accept", "/1.0/identifiers/" + keyEd25519 + "?foo=1", "text/html", http.StatusBadRequest, "INVALID_OPTIONS"},
 		{"hosted host, no document at path", "/1.0/identifiers/" + testWebDID + ":nobody", "", http.StatusNotFound, "NOT_FOUND"},
 		{"hosted host, reserved path", "/1.0/identifiers/" + testWebDID + ":admin", "", http.StatusNotFound, "NOT_FOUND"},
 		{"did:web dot segment", "/1.0/identifiers/" + testWebDID + ":..", "", http.StatusBadRequest, "INVALID_DID"},

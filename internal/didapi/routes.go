@@ -3,6 +3,7 @@ package didapi
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -220,6 +221,13 @@ func (a *API) create(c *gin.Context) {
 		httpx.Error(c, a.Log, badJSON(err))
 		return
 	}
+	if _, err := dec.Token(); err != io.EOF { // one JSON object, nothing after it
+		if err == nil {
+			err = errors.New("unexpected data after the JSON object")
+		}
+		httpx.Error(c, a.Log, badJSON(err))
+		return
+	}
 	if req.KeyType == "" {
 		req.KeyType = string(keys.Ed25519)
 	}
@@ -239,7 +247,12 @@ func (a *API) create(c *gin.Context) {
 	}
 	rec, doc, err := a.Hosted.Create(c.Request.Context(), req.Method, alg, path, req.Label)
 	if errors.Is(err, ErrInvalidRequest) {
-		httpx.WriteProblem(c, invalid("method", err.Error()))
+		field := "method"
+		var fe *invalidField
+		if errors.As(err, &fe) {
+			field = fe.field
+		}
+		httpx.WriteProblem(c, invalid(field, err.Error()))
 		return
 	}
 	if err != nil {

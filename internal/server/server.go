@@ -97,19 +97,20 @@ func (s *Server) bootstrap(ctx context.Context) error {
 	if s.keys, err = keys.NewLocal(s.store, master); err != nil {
 		return err
 	}
+	pub, _ := url.Parse(s.cfg.PublicURL)
+	hosted := didapi.NewHosted(s.store, s.keys, pub.Host)
+	if _, err := hosted.EnsureServiceDID(ctx); err != nil {
+		return fmt.Errorf("failed to create the service DID: %w", err)
+	}
+	doc, err := hosted.WebDocument(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("failed to build the service DID document: %w", err)
+	}
+	s.ServiceDID = doc.ID
+	// Last step that can fail before serving: a token made here is shown right after.
 	s.tokens = auth.NewStore(s.store)
 	if s.BootstrapToken, err = s.tokens.Bootstrap(ctx, s.cfg.AdminToken); err != nil {
 		return fmt.Errorf("admin token: %w", err)
-	}
-	pub, _ := url.Parse(s.cfg.PublicURL)
-	hosted := didapi.NewHosted(s.store, s.keys, pub.Host)
-	rec, err := hosted.EnsureServiceDID(ctx)
-	if err != nil {
-		return fmt.Errorf("failed to create the service DID: %w", err)
-	}
-	s.ServiceDID = rec.DID
-	if d, err := hosted.WebDocument(ctx, nil); err == nil {
-		s.ServiceDID = d.ID
 	}
 	s.handler = s.routes(hosted)
 	return nil
@@ -208,6 +209,7 @@ func (s *Server) TLSConfig() (*tls.Config, error) {
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	tlsCfg, err := s.TLSConfig()
 	if err != nil {
+		ln.Close()
 		return err
 	}
 	srv := &http.Server{Handler: s.handler, TLSConfig: tlsCfg, ReadHeaderTimeout: 10 * time.Second,

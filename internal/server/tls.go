@@ -46,7 +46,7 @@ func covers(leaf *x509.Certificate, hosts []string, now time.Time) bool {
 		return false
 	}
 	for _, h := range hosts {
-		if leaf.VerifyHostname(h) != nil {
+		if h != "" && leaf.VerifyHostname(h) != nil {
 			return false
 		}
 	}
@@ -64,11 +64,12 @@ func newDevCertificate(hosts []string, now time.Time) (certPEM, keyPEM []byte, e
 		NotBefore: now.Add(-time.Hour), NotAfter: now.AddDate(1, 0, 0),
 		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 	}
-	all := append([]string{"localhost", "127.0.0.1", "::1"}, hosts...)
-	for _, h := range slices.Compact(all) {
+	for _, h := range append([]string{"localhost", "127.0.0.1", "::1"}, hosts...) {
 		if ip := net.ParseIP(h); ip != nil {
-			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
-		} else {
+			if !slices.ContainsFunc(tmpl.IPAddresses, ip.Equal) {
+				tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
+			}
+		} else if h != "" && !slices.Contains(tmpl.DNSNames, h) {
 			tmpl.DNSNames = append(tmpl.DNSNames, h)
 		}
 	}
