@@ -364,8 +364,7 @@ func TestDIDAgainstServer(t *testing.T) {
 	// A DID URL's query becomes resolution options and its fragment is not sent.
 	runErr(t, []string{"did", "resolve", vectorDIDKey + "?versionId=1", "--server", ts.URL}, "INVALID_OPTIONS")
 	if out := mustRun(t, "did", "resolve", vectorDIDKey+"#frag", "--server", ts.URL, "--json"); !strings.Contains(out, `"id": "`+vectorDIDKey+`"`) {
-		t.Errorf("DID URL with fragment did not resolve the DID:
-%s", out)
+		t.Errorf("DID URL with fragment did not resolve the DID:\n%s", out)
 	}
 	runErr(t, []string{"did", "resolve", vectorDIDKey, "--server", ts.URL, "--public-key-format", "NoSuchFormat"})
 	runErr(t, []string{"did", "resolve", "did:web:" + strings.ReplaceAll(pub, ":", "%3A") + ":nobody:here", "--server", ts.URL}, "NOT_FOUND")
