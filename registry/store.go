@@ -1,0 +1,56 @@
+package registry
+
+import (
+	"context"
+
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// Leaf is one accepted op as the log stores it.
+type Leaf struct {
+	Index   uint64 `json:"index"`
+	Subject string `json:"subject"`
+	Seq     uint64 `json:"seq"`
+	// Hash is the op's hash (OpHash): the next op's prev.
+	Hash string `json:"hash"`
+	// Data is the canonical op (JCS, with proofs); its RFC 6962 leaf hash is
+	// tlog.RecordHash(Data).
+	Data []byte `json:"data"`
+}
+
+// Head is a subject's latest op; the zero Head means the subject is unknown.
+type Head struct {
+	Seq  uint64 `json:"seq"`
+	Hash string `json:"hash"`
+}
+
+// Store is the append-only log. Drivers must pass registry/storetest.
+//
+// Append is compare-and-append: it appends leaf at index Size() only if the
+// subject's head still equals want (otherwise ErrConflict, nothing written), stores
+// the RFC 6962 tree hashes of the new leaf (tlog.StoredHashes) in the same atomic
+// step, and returns only after the write is durable. Concurrent appends for other
+// subjects never conflict with each other. leaf.Index is ignored and assigned.
+type Store interface {
+	Append(ctx context.Context, want Head, leaf Leaf) (uint64, error)
+	// Leaf returns the leaf at index, or ErrNotFound.
+	Leaf(ctx context.Context, index uint64) (Leaf, error)
+	// Size is the number of leaves.
+	Size(ctx context.Context) (uint64, error)
+	// Head returns the subject's head (zero Head for an unknown subject).
+	Head(ctx context.Context, subject string) (Head, error)
+	// History returns the indexes of the subject's leaves in seq order.
+	History(ctx context.Context, subject string) ([]uint64, error)
+	// ReadHashes returns stored tree hashes by stored-hash index (tlog.StoredHashIndex).
+	ReadHashes(ctx context.Context, indexes []int64) ([]tlog.Hash, error)
+	// SaveCheckpoint records a signed checkpoint for tree size size.
+	SaveCheckpoint(ctx context.Context, size uint64, signed []byte) error
+	// Checkpoint returns the latest saved checkpoint, or ErrNotFound.
+	Checkpoint(ctx context.Context) (size uint64, signed []byte, err error)
+	Close() error
+}
+
+// HashReader adapts a Store to tlog.HashReader for a context.
+func HashReader(ctx context.Context, s Store) tlog.HashReader {
+	return tlog.HashReaderFunc(func(idx []int64) ([]tlog.Hash, error) { return s.ReadHashes(ctx, idx) })
+}
