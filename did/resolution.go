@@ -2,6 +2,7 @@ package did
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 )
@@ -51,6 +52,9 @@ type DocumentMetadata struct {
 	NextVersionID string   `json:"nextVersionId,omitempty"`
 	EquivalentID  []string `json:"equivalentId,omitempty"`
 	CanonicalID   string   `json:"canonicalId,omitempty"`
+	// LedgerProof is method-specific: for did:credence, the checkpoint, the op
+	// chain and its inclusion proofs, verifiable offline.
+	LedgerProof json.RawMessage `json:"ledgerProof,omitempty"`
 }
 
 // ResolutionError is the error object of DID Resolution: an RFC 9457 problem with a

@@ -1,0 +1,169 @@
+package registry
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/credence/credence/did"
+	"github.com/credence/credence/registry/merkle"
+	"golang.org/x/mod/sumdb/note"
+)
+
+// DIDMethod resolves did:credence DIDs from the ledger: the latest version, or the
+// one named by versionId (a seq) or versionTime, with DID Core document metadata
+// and a proof bundle a client can check offline (VerifyBundle).
+type DIDMethod struct{ Log *Log }
+
+// Resolve implements did.Method.
+func (m DIDMethod) Resolve(ctx context.Context, d did.DID, opts did.Options) (*did.Resolution, error) {
+	if d.Method != "credence" || !isMultihash256(d.ID) {
+		return nil, fmt.Errorf("%w: did:credence id must be a base58btc sha2-256 multihash", did.ErrInvalidDID)
+	}
+	ops, err := m.Log.History(ctx, d.String())
+	if errors.Is(err, ErrNotFound) {
+		return nil, fmt.Errorf("%w: %s is not on the ledger", did.ErrNotFound, d)
+	}
+	if err != nil {
+		return nil, err
+	}
+	upTo, err := version(ops, opts)
+	if err != nil {
+		return nil, err
+	}
+	st, err := m.Log.State(ctx, d.String(), upTo)
+	if err != nil {
+		return nil, err
+	}
+	var doc did.Document
+	if err := json.Unmarshal(st.Doc, &doc); err != nil {
+		return nil, fmt.Errorf("stored document of %s: %w", d, err)
+	}
+	bundle, err := m.Log.Bundle(ctx, ops[:upTo])
+	if err != nil {
+		return nil, err
+	}
+	meta := did.DocumentMetadata{Created: st.Created, Updated: st.Updated, Deactivated: st.Deactivated,
+		VersionID: strconv.FormatUint(st.Seq, 10), LedgerProof: bundle}
+	if int(upTo) < len(ops) {
+		meta.NextVersionID = strconv.FormatUint(upTo+1, 10)
+		meta.NextUpdate = ops[upTo].Op.Time
+	}
+	return &did.Resolution{Document: &doc, DocumentMetadata: meta, Metadata: did.ResolutionMetadata{ContentType: did.MediaDIDLDJSON}}, nil
+}
+
+// version picks how many ops of the chain the requested version covers.
+func version(ops []SubjectOp, opts did.Options) (uint64, error) {
+	switch {
+	case opts.VersionID != "" && opts.VersionTime != "":
+		return 0, fmt.Errorf("%w: versionId and versionTime are exclusive", did.ErrInvalidOptions)
+	case opts.VersionID != "":
+		n, err := strconv.ParseUint(opts.VersionID, 10, 64)
+		if err != nil || n == 0 {
+			return 0, fmt.Errorf("%w: versionId must be a positive integer", did.ErrInvalidOptions)
+		}
+		if n > uint64(len(ops)) {
+			return 0, fmt.Errorf("%w: version %d does not exist", did.ErrNotFound, n)
+		}
+		return n, nil
+	case opts.VersionTime != "":
+		t, err := time.Parse(time.RFC3339, opts.VersionTime)
+		if err != nil {
+			return 0, fmt.Errorf("%w: versionTime must be RFC 3339", did.ErrInvalidOptions)
+		}
+		var n uint64
+		for _, so := range ops {
+			if ot, _ := time.Parse(TimeLayout, so.Op.Time); ot.After(t) {
+				break
+			}
+			n++
+		}
+		if n == 0 {
+			return 0, fmt.Errorf("%w: no version at %s", did.ErrNotFound, opts.VersionTime)
+		}
+		return n, nil
+	}
+	return uint64(len(ops)), nil
+}
+
+// Bundle is an offline-verifiable proof of a subject's op chain: a signed
+// checkpoint and, for each op, its canonical bytes and inclusion proof.
+type Bundle struct {
+	Checkpoint string     `json:"checkpoint"`
+	Ops        []BundleOp `json:"ops"`
+}
+
+// BundleOp is one op of a bundle.
+type BundleOp struct {
+	Index     uint64                `json:"index"`
+	Op        json.RawMessage       `json:"op"`
+	Inclusion merkle.InclusionProof `json:"inclusion"`
+}
+
+// Bundle builds the proof bundle of ops against the latest checkpoint, as JSON.
+func (l *Log) Bundle(ctx context.Context, ops []SubjectOp) (json.RawMessage, error) {
+	signed, err := l.Checkpoint(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cp, err := merkle.Open(signed, l.verifier)
+	if err != nil {
+		return nil, fmt.Errorf("the log's own checkpoint does not verify: %w", err)
+	}
+	if n := len(ops); n > 0 && ops[n-1].Index >= cp.Size { // appended after the latest checkpoint
+		if signed, err = l.SignCheckpoint(ctx); err != nil {
+			return nil, err
+		}
+		if cp, err = merkle.Open(signed, l.verifier); err != nil {
+			return nil, err
+		}
+	}
+	b := Bundle{Checkpoint: string(signed)}
+	for _, so := range ops {
+		p, err := merkle.ProveInclusion(HashReader(ctx, l.store), so.Index, cp.Size)
+		if err != nil {
+			return nil, err
+		}
+		b.Ops = append(b.Ops, BundleOp{Index: so.Index, Op: so.Data, Inclusion: p})
+	}
+	return json.Marshal(b)
+}
+
+// VerifyBundle checks a bundle offline: the checkpoint is signed by the log key,
+// every op is included in that checkpoint's tree, and the chain replays under the
+// ledger rules. It returns the subject's state at the last op.
+func VerifyBundle(raw []byte, v note.Verifier) (SubjectState, error) {
+	var b Bundle
+	if err := json.Unmarshal(raw, &b); err != nil {
+		return SubjectState{}, fmt.Errorf("%w: bundle: %w", merkle.ErrBadProof, err)
+	}
+	cp, err := merkle.Open([]byte(b.Checkpoint), v)
+	if err != nil {
+		return SubjectState{}, err
+	}
+	var st SubjectState
+	var hashes []string
+	for _, bo := range b.Ops {
+		if bo.Inclusion.Index != bo.Index {
+			return SubjectState{}, fmt.Errorf("%w: op %d carries the proof of leaf %d", merkle.ErrBadProof, bo.Index, bo.Inclusion.Index)
+		}
+		if err := merkle.VerifyCheckpointInclusion(cp, bo.Inclusion, bo.Op); err != nil {
+			return SubjectState{}, err
+		}
+		op, canonical, err := Decode(bo.Op)
+		if err != nil {
+			return SubjectState{}, err
+		}
+		if st, err = Apply(st, op, canonical, priorOf(hashes)); err != nil {
+			return SubjectState{}, err
+		}
+		hashes = append(hashes, st.Hash)
+	}
+	if len(b.Ops) == 0 {
+		return SubjectState{}, fmt.Errorf("%w: bundle has no ops", merkle.ErrBadProof)
+	}
+	return st, nil
+}
