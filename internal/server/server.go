@@ -25,6 +25,8 @@ import (
 	"github.com/credence/credence/internal/kv"
 	"github.com/credence/credence/internal/kv/boltkv"
 	"github.com/credence/credence/internal/kv/rediskv"
+	"github.com/credence/credence/internal/registryapi"
+	"github.com/credence/credence/registry"
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -40,6 +42,10 @@ type Server struct {
 	redis  *redis.Client
 	keys   keys.Manager
 	tokens *auth.Store
+	bolt   *boltkv.Store
+	ledger *registry.Log
+	// LedgerKey is the note verifier key of the registry's checkpoints.
+	LedgerKey string
 	// BootstrapToken is the admin token made on this start, to be shown once; empty
 	// when one already existed or CREDENCE_ADMIN_TOKEN set it.
 	BootstrapToken string
@@ -73,7 +79,7 @@ func (s *Server) openStore(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		s.store = st
+		s.store, s.bolt = st, st
 		return nil
 	}
 	opts, err := redis.ParseURL(s.cfg.Redis)
@@ -107,6 +113,9 @@ func (s *Server) bootstrap(ctx context.Context) error {
 		return fmt.Errorf("failed to build the service DID document: %w", err)
 	}
 	s.ServiceDID = doc.ID
+	if err := s.openLedger(ctx, pub.Host); err != nil {
+		return err
+	}
 	// Last step that can fail before serving: a token made here is shown right after.
 	s.tokens = auth.NewStore(s.store)
 	if s.BootstrapToken, err = s.tokens.Bootstrap(ctx, s.cfg.AdminToken); err != nil {
@@ -140,21 +149,23 @@ func (s *Server) routes(hosted *didapi.Hosted) http.Handler {
 	e.UnescapePathValues = false
 	e.RemoveExtraSlash = false
 	e.ContextWithFallback = true
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	e.Use(httpx.RequestIDs(), httpx.Recover(s.log), httpx.NewMetrics(reg).Handler(), httpx.AccessLog(s.log), httpx.LimitBody(s.cfg.MaxBodyBytes))
+	prom := prometheus.NewRegistry()
+	prom.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	e.Use(httpx.RequestIDs(), httpx.Recover(s.log), httpx.NewMetrics(prom).Handler(), httpx.AccessLog(s.log), httpx.LimitBody(s.cfg.MaxBodyBytes))
 
 	e.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	e.GET("/readyz", s.ready)
-	e.GET("/metrics", gin.WrapH(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
+	e.GET("/metrics", gin.WrapH(promhttp.HandlerFor(prom, promhttp.HandlerOpts{})))
 
 	resolver := did.NewResolver(did.WithMethod("web", didapi.LocalWeb{
 		Hosted: hosted,
 		Remote: did.NewWebMethod(s.cfg.WebTimeout, s.cfg.WebAllowPrivate, did.WithWebMaxBytes(s.cfg.WebMaxBytes)),
-	}, s.cfg.CacheTTL))
+	}, s.cfg.CacheTTL), did.WithMethod("credence", registry.DIDMethod{Log: s.ledger}, 0))
 	api := &didapi.API{Resolver: resolver, Hosted: hosted, Log: s.log}
 	admin := e.Group("/", httpx.Require(s.tokens, s.log, auth.ScopeAdmin))
 	api.Routes(e, admin)
+	reg := &registryapi.API{Log: s.ledger, VerifierKey: s.LedgerKey, Logger: s.log}
+	reg.Routes(e, e.Group("/", httpx.Require(s.tokens, s.log, registryapi.ScopeRegistry)))
 	e.NoRoute(func(c *gin.Context) {
 		if !api.NoRoute(c) {
 			httpx.WriteProblem(c, httpx.NotFound("no such endpoint"))

@@ -1,0 +1,197 @@
+// Package registryapi serves the ledger over HTTP: submitting signed operations,
+// the latest C2SP checkpoint and the log's verifier key, entries, inclusion and
+// consistency proofs, and a subject's op chain. Reads are public (the ledger is for
+// anyone to audit); submitting requires a bearer token with the registry scope.
+package registryapi
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/credence/credence/internal/httpx"
+	"github.com/credence/credence/registry"
+	"github.com/credence/credence/registry/merkle"
+	"github.com/gin-gonic/gin"
+)
+
+// ScopeRegistry allows submitting operations.
+const ScopeRegistry = "registry"
+
+// API serves a registry.Log.
+type API struct {
+	Log *registry.Log
+	// VerifierKey is the note verifier key of the log's checkpoints.
+	VerifierKey string
+	Logger      *slog.Logger
+}
+
+// Routes mounts the public read routes on r and the submit route on writers (which
+// must already require ScopeRegistry).
+func (a *API) Routes(r gin.IRoutes, writers gin.IRoutes) {
+	writers.POST("/registry/ops", a.submit)
+	r.GET("/registry/checkpoint", a.checkpoint)
+	r.GET("/registry/key", a.key)
+	r.GET("/registry/entries/:index", a.entry)
+	r.GET("/registry/proofs/inclusion", a.inclusion)
+	r.GET("/registry/proofs/consistency", a.consistency)
+	r.GET("/registry/subjects/*subject", a.history)
+}
+
+func (a *API) submit(c *gin.Context) {
+	raw, err := io.ReadAll(io.LimitReader(c.Request.Body, registry.MaxOpBytes+1))
+	if err != nil {
+		httpx.Error(c, a.Logger, err)
+		return
+	}
+	rec, err := a.Log.Submit(c.Request.Context(), raw)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, rec)
+}
+
+// ruleStatus maps rule violations to HTTP statuses and stable problem names.
+var ruleStatus = []struct {
+	err    error
+	status int
+	name   string
+}{
+	{registry.ErrTooLarge, http.StatusRequestEntityTooLarge, "too-large"},
+	{registry.ErrMalformed, http.StatusBadRequest, "malformed"},
+	{registry.ErrUnsupportedType, http.StatusBadRequest, "unsupported-type"},
+	{registry.ErrReplay, http.StatusConflict, "replay"},
+	{registry.ErrFork, http.StatusConflict, "fork"},
+	{registry.ErrSeqGap, http.StatusConflict, "seq-gap"},
+	{registry.ErrSubjectExists, http.StatusConflict, "subject-exists"},
+	{registry.ErrConflict, http.StatusConflict, "conflict"},
+	{registry.ErrUnknownSubject, http.StatusUnprocessableEntity, "unknown-subject"},
+	{registry.ErrBadSCID, http.StatusUnprocessableEntity, "bad-scid"},
+	{registry.ErrBadSignature, http.StatusUnprocessableEntity, "bad-signature"},
+	{registry.ErrUnauthorizedKey, http.StatusUnprocessableEntity, "unauthorized-key"},
+	{registry.ErrDeactivated, http.StatusUnprocessableEntity, "deactivated"},
+	{registry.ErrTimeNotMonotonic, http.StatusUnprocessableEntity, "time-not-monotonic"},
+	{registry.ErrTimeInFuture, http.StatusUnprocessableEntity, "time-in-future"},
+	{registry.ErrPreRotation, http.StatusUnprocessableEntity, "pre-rotation"},
+	{registry.ErrReadOnly, http.StatusServiceUnavailable, "read-only"},
+	{merkle.ErrOutOfRange, http.StatusBadRequest, "out-of-range"},
+	{registry.ErrNotFound, http.StatusNotFound, "not-found"},
+}
+
+func (a *API) fail(c *gin.Context, err error) {
+	for _, r := range ruleStatus {
+		if errors.Is(err, r.err) {
+			detail := err.Error()
+			var re *registry.RuleError
+			if errors.As(err, &re) {
+				detail = re.Reason
+			}
+			httpx.WriteProblem(c, httpx.NewProblem(r.status, "registry:"+r.name, r.err.Error(), detail))
+			return
+		}
+	}
+	httpx.Error(c, a.Logger, err)
+}
+
+func (a *API) checkpoint(c *gin.Context) {
+	cp, err := a.Log.Checkpoint(c.Request.Context())
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.Header("Cache-Control", "no-cache")
+	c.Data(http.StatusOK, "text/plain; charset=utf-8", cp)
+}
+
+func (a *API) key(c *gin.Context) {
+	c.JSON(http.StatusOK, gin.H{"origin": a.Log.Origin(), "verifierKey": a.VerifierKey})
+}
+
+// entryView is a leaf as served: the op as JSON, its hash and position.
+type entryView struct {
+	Index   uint64          `json:"index"`
+	Subject string          `json:"subject"`
+	Seq     uint64          `json:"seq"`
+	Hash    string          `json:"hash"`
+	Op      json.RawMessage `json:"op"`
+}
+
+func (a *API) entry(c *gin.Context) {
+	i, ok := a.uintParam(c, "index", c.Param("index"))
+	if !ok {
+		return
+	}
+	leaf, err := a.Log.Leaf(c.Request.Context(), i)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.Header("Cache-Control", "public, max-age=31536000, immutable")
+	c.JSON(http.StatusOK, entryView{Index: leaf.Index, Subject: leaf.Subject, Seq: leaf.Seq, Hash: leaf.Hash, Op: leaf.Data})
+}
+
+func (a *API) inclusion(c *gin.Context) {
+	index, ok1 := a.uintParam(c, "index", c.Query("index"))
+	if !ok1 {
+		return
+	}
+	size, ok2 := a.uintParam(c, "size", c.Query("size"))
+	if !ok2 {
+		return
+	}
+	p, err := a.Log.ProveInclusion(c.Request.Context(), index, size)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, p)
+}
+
+func (a *API) consistency(c *gin.Context) {
+	from, ok1 := a.uintParam(c, "from", c.Query("from"))
+	if !ok1 {
+		return
+	}
+	to, ok2 := a.uintParam(c, "to", c.Query("to"))
+	if !ok2 {
+		return
+	}
+	p, err := a.Log.ProveConsistency(c.Request.Context(), from, to)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, p)
+}
+
+func (a *API) history(c *gin.Context) {
+	subject, ok := strings.CutSuffix(strings.TrimPrefix(c.Param("subject"), "/"), "/history")
+	if !ok || subject == "" {
+		httpx.WriteProblem(c, httpx.NotFound("use /registry/subjects/{subject}/history"))
+		return
+	}
+	ops, err := a.Log.History(c.Request.Context(), subject)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	out := make([]entryView, 0, len(ops))
+	for _, so := range ops {
+		out = append(out, entryView{Index: so.Index, Subject: subject, Seq: so.Op.Seq, Hash: registry.OpHash(so.Data), Op: so.Data})
+	}
+	c.JSON(http.StatusOK, gin.H{"subject": subject, "ops": out})
+}
+
+func (a *API) uintParam(c *gin.Context, name, v string) (uint64, bool) {
+	n, err := strconv.ParseUint(v, 10, 64)
+	if err != nil {
+		httpx.WriteProblem(c, httpx.BadRequest(name+" must be a non-negative integer"))
+		return 0, false
+	}
+	return n, true
+}
