@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/credence/credence/did"
 	"github.com/credence/credence/registry/merkle"
+	"github.com/gowebpki/jcs"
 	"golang.org/x/mod/sumdb/note"
 )
 
@@ -129,7 +131,7 @@ func (l *Log) Bundle(ctx context.Context, ops []SubjectOp) (json.RawMessage, err
 		}
 		b.Ops = append(b.Ops, BundleOp{Index: so.Index, Op: so.Data, Inclusion: p})
 	}
-	return json.Marshal(b)
+	return marshalNoEscape(b)
 }
 
 // VerifyBundle checks a bundle offline: the checkpoint is signed by the log key,
@@ -150,10 +152,16 @@ func VerifyBundle(raw []byte, v note.Verifier) (SubjectState, error) {
 		if bo.Inclusion.Index != bo.Index {
 			return SubjectState{}, fmt.Errorf("%w: op %d carries the proof of leaf %d", merkle.ErrBadProof, bo.Index, bo.Inclusion.Index)
 		}
-		if err := merkle.VerifyCheckpointInclusion(cp, bo.Inclusion, bo.Op); err != nil {
+		// Transports may re-encode JSON (e.g. escape "&" as \u0026): the leaf is the
+		// op's JCS form, so canonicalize before checking inclusion.
+		leaf, err := jcs.Transform(bo.Op)
+		if err != nil {
+			return SubjectState{}, fmt.Errorf("%w: op %d: %w", merkle.ErrBadProof, bo.Index, err)
+		}
+		if err := merkle.VerifyCheckpointInclusion(cp, bo.Inclusion, leaf); err != nil {
 			return SubjectState{}, err
 		}
-		op, canonical, err := Decode(bo.Op)
+		op, canonical, err := Decode(leaf)
 		if err != nil {
 			return SubjectState{}, err
 		}
@@ -166,4 +174,16 @@ func VerifyBundle(raw []byte, v note.Verifier) (SubjectState, error) {
 		return SubjectState{}, fmt.Errorf("%w: bundle has no ops", merkle.ErrBadProof)
 	}
 	return st, nil
+}
+
+// marshalNoEscape encodes v without HTML escaping, so embedded canonical ops keep
+// their exact bytes.
+func marshalNoEscape(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }

@@ -151,3 +151,44 @@ func TestVerifyBundleRejectsTampering(t *testing.T) {
 		}
 	}
 }
+
+// A document with "&", "<" or ">" survives transports that HTML-escape JSON
+// (Go's encoding/json does): bundles are checked on the ops' canonical form.
+func TestBundleSurvivesHTMLEscapingTransports(t *testing.T) {
+	ctx := context.Background()
+	log, _ := newTestLog(t, time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
+	upd, rec := edKey(t, 1), edKey(t, 2)
+	placeholder := MethodPrefix + SCIDPlaceholder
+	create := &Op{V: OpVersion, Type: DIDCreate, Subject: placeholder, Seq: 1, Time: tm(0),
+		Doc: testDoc(t, placeholder, "Smith & Jones <board>", upd), UpdateKeys: mks(upd), RecoveryKeys: mks(rec)}
+	if err := NewCreate(create); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := submit(t, log, sign(t, create, upd)); err != nil {
+		t.Fatal(err)
+	}
+	res, err := DIDMethod{Log: log}.Resolve(ctx, mustDID(t, create.Subject), did.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(res.DocumentMetadata.LedgerProof), "Smith & Jones <board>") {
+		t.Errorf("bundle escaped the op bytes: %s", res.DocumentMetadata.LedgerProof)
+	}
+	escaped, _ := json.Marshal(struct{ P json.RawMessage }{res.DocumentMetadata.LedgerProof})
+	if !strings.Contains(string(escaped), `\u0026`) {
+		t.Fatal("encoding/json no longer escapes HTML; the test would not exercise the transport")
+	}
+	var back struct{ P json.RawMessage }
+	_ = json.Unmarshal(escaped, &back)
+	if _, err := VerifyBundle(back.P, log.Verifier()); err != nil {
+		t.Errorf("HTML-escaped bundle does not verify: %v", err)
+	}
+}
+
+func mustDID(t *testing.T, s string) did.DID {
+	d, err := did.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}

@@ -23,6 +23,6 @@ func rootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(serveCmd(), didCmd())
+	root.AddCommand(serveCmd(), didCmd(), registryCmd())
 	return root
 }

@@ -1,6 +1,8 @@
 package httpx
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -95,4 +97,17 @@ func WriteProblem(c *gin.Context, p *Problem) {
 	c.Header("Content-Type", MediaProblem)
 	c.Header("Cache-Control", "no-store")
 	c.AbortWithStatusJSON(p.Status, p)
+}
+
+// JSON writes v without HTML escaping ("&", "<", ">" stay as they are), so signed
+// or canonical JSON embedded in a response keeps its exact bytes.
+func JSON(c *gin.Context, status int, contentType string, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		Error(c, slog.Default(), err)
+		return
+	}
+	c.Data(status, contentType, buf.Bytes())
 }

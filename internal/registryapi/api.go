@@ -132,7 +132,7 @@ func (a *API) entry(c *gin.Context) {
 		return
 	}
 	c.Header("Cache-Control", "public, max-age=31536000, immutable")
-	c.JSON(http.StatusOK, entryView{Index: leaf.Index, Subject: leaf.Subject, Seq: leaf.Seq, Hash: leaf.Hash, Op: leaf.Data})
+	httpx.JSON(c, http.StatusOK, "application/json", entryView{Index: leaf.Index, Subject: leaf.Subject, Seq: leaf.Seq, Hash: leaf.Hash, Op: leaf.Data})
 }
 
 func (a *API) inclusion(c *gin.Context) {
@@ -184,7 +184,7 @@ func (a *API) history(c *gin.Context) {
 	for _, so := range ops {
 		out = append(out, entryView{Index: so.Index, Subject: subject, Seq: so.Op.Seq, Hash: registry.OpHash(so.Data), Op: so.Data})
 	}
-	c.JSON(http.StatusOK, gin.H{"subject": subject, "ops": out})
+	httpx.JSON(c, http.StatusOK, "application/json", gin.H{"subject": subject, "ops": out})
 }
 
 func (a *API) uintParam(c *gin.Context, name, v string) (uint64, bool) {
