@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -16,12 +17,13 @@ import (
 	"github.com/credence/credence/internal/config"
 	"github.com/credence/credence/internal/keys"
 	"github.com/credence/credence/internal/server"
+	"github.com/credence/credence/registry"
 	"github.com/spf13/cobra"
 )
 
 func didCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "did", Short: "Create and resolve DIDs"}
-	cmd.AddCommand(didCreateCmd(), didResolveCmd())
+	cmd := &cobra.Command{Use: "did", Short: "Create, resolve and maintain DIDs"}
+	cmd.AddCommand(didCreateCmd(), didResolveCmd(), didRotateCmd(), didUpdateCmd(), didDeactivateCmd())
 	return cmd
 }
 
@@ -56,6 +58,9 @@ func didCreateCmd() *cobra.Command {
 				DID         string        `json:"did"`
 				DIDDocument *did.Document `json:"didDocument"`
 				KeyIDs      []string      `json:"keyIds"`
+				// did:credence only: the ledger version and receipt of the create.
+				VersionID string            `json:"versionId,omitempty"`
+				Receipt   *registry.Receipt `json:"receipt,omitempty"`
 			}
 			var err error
 			if cf.server != "" {
@@ -70,12 +75,16 @@ func didCreateCmd() *cobra.Command {
 				return printJSON(cmd.OutOrStdout(), out)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "Created %s\n  key ids: %s\n", out.DID, strings.Join(out.KeyIDs, ", "))
+			if out.Receipt != nil {
+				fmt.Fprintf(cmd.OutOrStdout(), "  (update, recovery and pre-rotated next update key)\n")
+				printDIDLedgerReceipt(cmd.OutOrStdout(), out.VersionID, *out.Receipt)
+			}
 			printDocument(cmd.OutOrStdout(), out.DIDDocument)
 			return nil
 		},
 	}
 	cf.register(cmd)
-	cmd.Flags().StringVar(&method, "method", "key", "DID method: key, jwk or web (web needs --server and --path)")
+	cmd.Flags().StringVar(&method, "method", "key", "DID method: key, jwk, web or credence (web needs --server and --path; credence needs --server)")
 	cmd.Flags().StringVar(&keyType, "key-type", "Ed25519", "key type: Ed25519 or P-256")
 	cmd.Flags().StringVar(&path, "path", "", "did:web path on the server, e.g. issuers/tx-board")
 	cmd.Flags().StringVar(&label, "label", "", "a note kept with the key")
@@ -84,6 +93,9 @@ func didCreateCmd() *cobra.Command {
 }
 
 func createLocal(ctx context.Context, data, method, keyType, path, label string) (string, *did.Document, []string, error) {
+	if method == "credence" {
+		return "", nil, nil, fmt.Errorf("--method credence needs --server (did:credence DIDs are recorded on the server's ledger)")
+	}
 	if method != "key" && method != "jwk" {
 		return "", nil, nil, fmt.Errorf("--method %s needs --server (did:web is hosted by a running server)", method)
 	}
@@ -186,6 +198,11 @@ func printDocument(w io.Writer, doc *did.Document) {
 			fmt.Fprintf(w, "  %s: %s\n", name, r.ID())
 		}
 	}
+	for _, sv := range doc.Service {
+		var ep any
+		_ = json.Unmarshal(sv.ServiceEndpoint, &ep)
+		fmt.Fprintf(w, "  service %s\n    type %s\n    endpoint %v\n", sv.ID, strings.Join(sv.Type, ", "), ep)
+	}
 }
 
 func printJSON(w io.Writer, v any) error {
@@ -269,4 +286,99 @@ func responseError(status int, b []byte) error {
 		}
 	}
 	return fmt.Errorf("server answered HTTP %d", status)
+}
+
+// didLedgerOutput is the server's answer to rotate, update and deactivate.
+type didLedgerOutput struct {
+	DID         string           `json:"did"`
+	DIDDocument *did.Document    `json:"didDocument"`
+	VersionID   string           `json:"versionId"`
+	Receipt     registry.Receipt `json:"receipt"`
+}
+
+func printDIDLedgerReceipt(w io.Writer, version string, r registry.Receipt) {
+	fmt.Fprintf(w, "  version %s (ledger entry %d, op hash %s)\n", version, r.Index, r.Hash)
+}
+
+// didLedgerCmd is a did:credence operation the server performs with the keys it
+// holds: POST /admin/dids/{did}/{action}, with the body body returns (nil for none).
+func didLedgerCmd(use, short, action, done string, body func() (any, error)) (*cobra.Command, *clientFlags) {
+	cf := &clientFlags{}
+	cmd := &cobra.Command{
+		Use:   use + " DID",
+		Short: short,
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if cf.server == "" {
+				return fmt.Errorf("did %s needs --server: did:credence DIDs are kept on a server's ledger, with their keys in its key manager", use)
+			}
+			if !strings.HasPrefix(args[0], "did:credence:") {
+				return fmt.Errorf("%q is not a did:credence DID; only those are %s", args[0], done)
+			}
+			req, err := body()
+			if err != nil {
+				return err
+			}
+			var out didLedgerOutput
+			u := strings.TrimSuffix(cf.server, "/") + "/admin/dids/" + url.PathEscape(args[0]) + "/" + action
+			if err := call(cmd.Context(), http.MethodPost, u, cf.bearer(), req, &out); err != nil {
+				return err
+			}
+			if cf.json {
+				return printJSON(cmd.OutOrStdout(), out)
+			}
+			w := cmd.OutOrStdout()
+			fmt.Fprintf(w, "%s %s\n", strings.ToUpper(done[:1])+done[1:], out.DID)
+			printDIDLedgerReceipt(w, out.VersionID, out.Receipt)
+			printDocument(w, out.DIDDocument)
+			if action == "deactivate" {
+				fmt.Fprintln(w, "  DEACTIVATED")
+			}
+			return nil
+		},
+	}
+	cf.register(cmd)
+	return cmd, cf
+}
+
+func didRotateCmd() *cobra.Command {
+	cmd, _ := didLedgerCmd("rotate", "Rotate a did:credence DID's key to its pre-committed next key (on --server)", "rotate", "rotated",
+		func() (any, error) { return nil, nil })
+	return cmd
+}
+
+func didDeactivateCmd() *cobra.Command {
+	cmd, _ := didLedgerCmd("deactivate", "Deactivate a did:credence DID for good, signed by its recovery key (on --server)", "deactivate", "deactivated",
+		func() (any, error) { return nil, nil })
+	return cmd
+}
+
+func didUpdateCmd() *cobra.Command {
+	var services []string
+	var none bool
+	cmd, _ := didLedgerCmd("update", "Replace a did:credence DID's services (on --server); its verification key stays", "update", "updated",
+		func() (any, error) {
+			switch {
+			case len(services) == 0 && !none:
+				return nil, fmt.Errorf("give the new services with --service id,type,endpoint (repeatable), or --no-services to remove them all")
+			case len(services) > 0 && none:
+				return nil, fmt.Errorf("--service and --no-services exclude each other")
+			}
+			list := []map[string]string{}
+			for _, sv := range services {
+				parts := strings.SplitN(sv, ",", 3)
+				if len(parts) != 3 || slices.Contains(parts, "") {
+					return nil, fmt.Errorf("--service %q: want id,type,endpoint (e.g. #hub,LinkedDomains,https://example.com/)", sv)
+				}
+				id := strings.TrimSpace(parts[0])
+				if !strings.HasPrefix(id, "#") && !strings.HasPrefix(id, "did:") {
+					id = "#" + id
+				}
+				list = append(list, map[string]string{"id": id, "type": strings.TrimSpace(parts[1]), "serviceEndpoint": strings.TrimSpace(parts[2])})
+			}
+			return map[string]any{"services": list}, nil
+		})
+	cmd.Flags().StringArrayVar(&services, "service", nil, "a service as id,type,endpoint, e.g. #hub,LinkedDomains,https://example.com/ (repeatable; replaces all services)")
+	cmd.Flags().BoolVar(&none, "no-services", false, "remove every service")
+	return cmd
 }

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/credence/credence/did"
@@ -24,7 +25,7 @@ import (
 
 const (
 	bucketWeb  = "didweb" // path ("" for the root) → Record
-	bucketDIDs = "dids"   // did:key / did:jwk → Record
+	bucketDIDs = "dids"   // did:key / did:jwk / did:credence → Record
 )
 
 // ErrInvalidRequest is a create request with bad input.
@@ -64,6 +65,9 @@ type Record struct {
 	KeyIDs  []string  `json:"keyIds"`
 	Label   string    `json:"label,omitempty"`
 	Created time.Time `json:"created"`
+	// Pending lists did:credence next update keys made for ops that may have
+	// reached the ledger before this record was updated (see credence.go).
+	Pending []string `json:"pendingKeyIds,omitempty"`
 }
 
 // Hosted creates and keeps the service's DIDs.
@@ -72,11 +76,20 @@ type Hosted struct {
 	keys keys.Manager
 	host string // public host[:port] that names did:web DIDs
 	now  func() time.Time
+	// ledger records did:credence DIDs (nil: none can be made); ledgerMu
+	// serializes this process's did:credence ops (other replicas are kept out by
+	// the ledger's compare-and-append).
+	ledger   Ledger
+	ledgerMu sync.Mutex
 }
 
 // NewHosted returns the hosted-DID registry for the public host.
-func NewHosted(s kv.Store, m keys.Manager, host string) *Hosted {
-	return &Hosted{kv: s, keys: m, host: host, now: time.Now}
+func NewHosted(s kv.Store, m keys.Manager, host string, opts ...HostedOption) *Hosted {
+	h := &Hosted{kv: s, keys: m, host: host, now: time.Now}
+	for _, o := range opts {
+		o(h)
+	}
+	return h
 }
 
 var pathSegment = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
@@ -132,15 +145,20 @@ func (h *Hosted) EnsureServiceDID(ctx context.Context) (Record, error) {
 	}
 }
 
-// Create makes a DID of method key, jwk or web (with path) on a new key of alg.
+// Create makes a DID of method key, jwk or web (with path) on a new key of alg,
+// or a did:credence DID on the ledger (see CreateCredence, which also returns the
+// ledger receipt).
 func (h *Hosted) Create(ctx context.Context, method string, alg keys.Algorithm, path []string, label string) (Record, *did.Document, error) {
 	switch {
-	case method != "web" && method != "key" && method != "jwk":
-		return Record{}, nil, &invalidField{"method", "method must be key, jwk or web"}
+	case method != "web" && method != "key" && method != "jwk" && method != "credence":
+		return Record{}, nil, &invalidField{"method", "method must be key, jwk, web or credence"}
 	case method == "web" && len(path) == 0:
 		return Record{}, nil, &invalidField{"path", "a did:web needs a path (the root is the service's own DID)"}
 	case method != "web" && len(path) > 0:
 		return Record{}, nil, &invalidField{"path", "only did:web takes a path"}
+	case method == "credence":
+		res, err := h.CreateCredence(ctx, alg, label)
+		return res.Record, res.Document, err
 	}
 	rec, doc, err := h.create(ctx, method, path, label, alg)
 	if method == "web" && errors.Is(err, kv.ErrExists) {

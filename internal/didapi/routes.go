@@ -15,6 +15,7 @@ import (
 	"github.com/credence/credence/did"
 	"github.com/credence/credence/internal/httpx"
 	"github.com/credence/credence/internal/keys"
+	"github.com/credence/credence/registry"
 	"github.com/gin-gonic/gin"
 )
 
@@ -32,6 +33,9 @@ func (a *API) Routes(r gin.IRoutes, admin gin.IRoutes) {
 	r.GET("/.well-known/did.json", a.serveWeb)
 	admin.POST("/admin/dids", a.create)
 	admin.GET("/admin/dids", a.list)
+	admin.POST("/admin/dids/:did/rotate", a.rotate)
+	admin.POST("/admin/dids/:did/update", a.updateServices)
+	admin.POST("/admin/dids/:did/deactivate", a.deactivate)
 }
 
 // NoRoute serves /{path}/did.json for hosted did:web DIDs; it reports whether it
@@ -211,6 +215,9 @@ type createResponse struct {
 	DID         string        `json:"did"`
 	DIDDocument *did.Document `json:"didDocument"`
 	KeyIDs      []string      `json:"keyIds"`
+	// VersionID and Receipt are set for did:credence, which is created on the ledger.
+	VersionID string            `json:"versionId,omitempty"`
+	Receipt   *registry.Receipt `json:"receipt,omitempty"`
 }
 
 func (a *API) create(c *gin.Context) {
@@ -243,6 +250,16 @@ func (a *API) create(c *gin.Context) {
 	}
 	if len(req.Label) > 200 {
 		httpx.WriteProblem(c, invalid("label", "at most 200 characters"))
+		return
+	}
+	if req.Method == "credence" && len(path) == 0 {
+		res, err := a.Hosted.CreateCredence(c.Request.Context(), alg, req.Label)
+		if err != nil {
+			a.ledgerFail(c, err)
+			return
+		}
+		c.JSON(http.StatusCreated, createResponse{DID: res.Document.ID, DIDDocument: res.Document, KeyIDs: res.Record.KeyIDs,
+			VersionID: res.VersionID(), Receipt: &res.Receipt})
 		return
 	}
 	rec, doc, err := a.Hosted.Create(c.Request.Context(), req.Method, alg, path, req.Label)
@@ -289,10 +306,5 @@ func badJSON(err error) error {
 }
 
 func writeJSON(c *gin.Context, status int, mediaType string, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		httpx.Error(c, slog.Default(), err)
-		return
-	}
-	c.Data(status, mediaType, b)
+	httpx.JSON(c, status, mediaType, v)
 }

@@ -104,7 +104,10 @@ func (s *Server) bootstrap(ctx context.Context) error {
 		return err
 	}
 	pub, _ := url.Parse(s.cfg.PublicURL)
-	hosted := didapi.NewHosted(s.store, s.keys, pub.Host)
+	if err := s.openLedger(ctx, pub.Host); err != nil {
+		return err
+	}
+	hosted := didapi.NewHosted(s.store, s.keys, pub.Host, didapi.WithLedger(s.ledger))
 	if _, err := hosted.EnsureServiceDID(ctx); err != nil {
 		return fmt.Errorf("failed to create the service DID: %w", err)
 	}
@@ -113,9 +116,6 @@ func (s *Server) bootstrap(ctx context.Context) error {
 		return fmt.Errorf("failed to build the service DID document: %w", err)
 	}
 	s.ServiceDID = doc.ID
-	if err := s.openLedger(ctx, pub.Host); err != nil {
-		return err
-	}
 	// Last step that can fail before serving: a token made here is shown right after.
 	s.tokens = auth.NewStore(s.store)
 	if s.BootstrapToken, err = s.tokens.Bootstrap(ctx, s.cfg.AdminToken); err != nil {
