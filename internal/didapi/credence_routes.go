@@ -10,8 +10,8 @@ import (
 
 	"github.com/credence/credence/did"
 	"github.com/credence/credence/internal/httpx"
+	"github.com/credence/credence/internal/registryapi"
 	"github.com/credence/credence/registry"
-	"github.com/credence/credence/registry/merkle"
 	"github.com/gin-gonic/gin"
 )
 
@@ -103,34 +103,6 @@ func (a *API) decodeBody(c *gin.Context, v any, optional bool) bool {
 	return false
 }
 
-// ledgerRules maps ledger rule violations to statuses and problem names, as
-// internal/registryapi serves them for submitted ops.
-var ledgerRules = []struct {
-	err    error
-	status int
-	name   string
-}{
-	{registry.ErrTooLarge, http.StatusRequestEntityTooLarge, "too-large"},
-	{registry.ErrMalformed, http.StatusBadRequest, "malformed"},
-	{registry.ErrUnsupportedType, http.StatusBadRequest, "unsupported-type"},
-	{registry.ErrReplay, http.StatusConflict, "replay"},
-	{registry.ErrFork, http.StatusConflict, "fork"},
-	{registry.ErrSeqGap, http.StatusConflict, "seq-gap"},
-	{registry.ErrSubjectExists, http.StatusConflict, "subject-exists"},
-	{registry.ErrConflict, http.StatusConflict, "conflict"},
-	{registry.ErrUnknownSubject, http.StatusUnprocessableEntity, "unknown-subject"},
-	{registry.ErrBadSCID, http.StatusUnprocessableEntity, "bad-scid"},
-	{registry.ErrBadSignature, http.StatusUnprocessableEntity, "bad-signature"},
-	{registry.ErrUnauthorizedKey, http.StatusUnprocessableEntity, "unauthorized-key"},
-	{registry.ErrDeactivated, http.StatusUnprocessableEntity, "deactivated"},
-	{registry.ErrTimeNotMonotonic, http.StatusUnprocessableEntity, "time-not-monotonic"},
-	{registry.ErrTimeInFuture, http.StatusUnprocessableEntity, "time-in-future"},
-	{registry.ErrPreRotation, http.StatusUnprocessableEntity, "pre-rotation"},
-	{registry.ErrReadOnly, http.StatusServiceUnavailable, "read-only"},
-	{merkle.ErrOutOfRange, http.StatusBadRequest, "out-of-range"},
-	{registry.ErrNotFound, http.StatusNotFound, "not-found"},
-}
-
 // ledgerFail answers a failed did:credence operation: bad input 422, a DID not
 // hosted here 404, ledger rejections as the registry API answers them.
 func (a *API) ledgerFail(c *gin.Context, err error) {
@@ -148,16 +120,9 @@ func (a *API) ledgerFail(c *gin.Context, err error) {
 	}
 	var p *httpx.Problem
 	if !errors.As(err, &p) {
-		for _, r := range ledgerRules {
-			if errors.Is(err, r.err) {
-				detail := err.Error()
-				var re *registry.RuleError
-				if errors.As(err, &re) {
-					detail = re.Reason
-				}
-				httpx.WriteProblem(c, httpx.NewProblem(r.status, "registry:"+r.name, r.err.Error(), detail))
-				return
-			}
+		if lp, ok := registryapi.Problem(err); ok {
+			httpx.WriteProblem(c, lp)
+			return
 		}
 	}
 	httpx.Error(c, a.Log, err)

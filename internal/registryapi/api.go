@@ -83,7 +83,10 @@ var ruleStatus = []struct {
 	{registry.ErrNotFound, http.StatusNotFound, "not-found"},
 }
 
-func (a *API) fail(c *gin.Context, err error) {
+// Problem maps a ledger error (a rule violation, a conflict, a read-only store, an
+// out-of-range proof request) to the problem the registry API answers with; ok is
+// false for any other error.
+func Problem(err error) (p *httpx.Problem, ok bool) {
 	for _, r := range ruleStatus {
 		if errors.Is(err, r.err) {
 			detail := err.Error()
@@ -91,9 +94,16 @@ func (a *API) fail(c *gin.Context, err error) {
 			if errors.As(err, &re) {
 				detail = re.Reason
 			}
-			httpx.WriteProblem(c, httpx.NewProblem(r.status, "registry:"+r.name, r.err.Error(), detail))
-			return
+			return httpx.NewProblem(r.status, "registry:"+r.name, r.err.Error(), detail), true
 		}
+	}
+	return nil, false
+}
+
+func (a *API) fail(c *gin.Context, err error) {
+	if p, ok := Problem(err); ok {
+		httpx.WriteProblem(c, p)
+		return
 	}
 	httpx.Error(c, a.Logger, err)
 }
