@@ -85,12 +85,7 @@ func applyCreate(op *Op) (SubjectState, error) {
 	if err := checkCommitment(op.NextKeyHashes, op.UpdateKeys); err != nil {
 		return SubjectState{}, err
 	}
-	return SubjectState{
-		UpdateKeys:    slices.Clone(op.UpdateKeys),
-		RecoveryKeys:  slices.Clone(op.RecoveryKeys),
-		NextKeyHashes: slices.Clone(op.NextKeyHashes),
-		Doc:           doc,
-	}, nil
+	return keyState(op, doc), nil
 }
 
 // applyUpdate checks a did.update against st.
@@ -178,12 +173,7 @@ func applyRecover(st SubjectState, op *Op) (SubjectState, error) {
 	if err := checkCommitment(op.NextKeyHashes, op.UpdateKeys); err != nil {
 		return SubjectState{}, err
 	}
-	return SubjectState{
-		UpdateKeys:    slices.Clone(op.UpdateKeys),
-		RecoveryKeys:  slices.Clone(op.RecoveryKeys),
-		NextKeyHashes: slices.Clone(op.NextKeyHashes),
-		Doc:           doc,
-	}, nil
+	return keyState(op, doc), nil
 }
 
 // applyDeactivate checks a did.deactivate against st.
@@ -355,4 +345,15 @@ func checkDoc(op *Op) (json.RawMessage, error) {
 		return nil, reject(ErrMalformed, "doc: %v", err)
 	}
 	return c, nil
+}
+
+// keyState is the state a did.create or did.recover establishes: the op's keys,
+// commitment and document.
+func keyState(op *Op, doc json.RawMessage) SubjectState {
+	return SubjectState{
+		UpdateKeys:    slices.Clone(op.UpdateKeys),
+		RecoveryKeys:  slices.Clone(op.RecoveryKeys),
+		NextKeyHashes: slices.Clone(op.NextKeyHashes),
+		Doc:           doc,
+	}
 }

@@ -57,7 +57,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -198,39 +197,6 @@ func (s *Store) Durable() bool { return !s.db.NoSync }
 // --- encodings ---
 
 func be64(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
-
-// leafHeader is the JSON line before the op bytes of a leaf record.
-type leafHeader struct {
-	Index   uint64 `json:"index"`
-	Subject string `json:"subject"`
-	Seq     uint64 `json:"seq"`
-	Hash    string `json:"hash"`
-}
-
-// encodeLeaf returns the record of leaf: JSON header, '\n', data. JSON never
-// contains a raw newline, so the first one ends the header.
-func encodeLeaf(l registry.Leaf) ([]byte, error) {
-	h, err := json.Marshal(leafHeader{l.Index, l.Subject, l.Seq, l.Hash})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]byte, 0, len(h)+1+len(l.Data))
-	out = append(append(append(out, h...), '\n'), l.Data...)
-	return out, nil
-}
-
-// decodeLeaf parses a record, copying the data out of rec.
-func decodeLeaf(rec []byte) (registry.Leaf, error) {
-	i := bytes.IndexByte(rec, '\n')
-	if i < 0 {
-		return registry.Leaf{}, errors.New("corrupt leaf record: no header")
-	}
-	var h leafHeader
-	if err := json.Unmarshal(rec[:i], &h); err != nil {
-		return registry.Leaf{}, fmt.Errorf("corrupt leaf record: %w", err)
-	}
-	return registry.Leaf{Index: h.Index, Subject: h.Subject, Seq: h.Seq, Hash: h.Hash, Data: bytes.Clone(rec[i+1:])}, nil
-}
 
 func encodeHead(h registry.Head) []byte {
 	return append(be64(h.Seq), h.Hash...)
@@ -386,7 +352,7 @@ func (s *Store) Append(ctx context.Context, want registry.Head, leaf registry.Le
 		}
 		l := leaf
 		l.Index = n
-		rec, err := encodeLeaf(l)
+		rec, err := registry.EncodeLeaf(l)
 		if err != nil {
 			return err
 		}
@@ -444,7 +410,7 @@ func (s *Store) Leaf(ctx context.Context, index uint64) (registry.Leaf, error) {
 			return nil
 		}
 		var err error
-		l, err = decodeLeaf(v)
+		l, err = registry.DecodeLeaf(v)
 		found = err == nil
 		return err
 	})

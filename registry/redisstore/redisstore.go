@@ -78,9 +78,7 @@
 package redisstore
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -202,38 +200,6 @@ func (s *Store) historyKey(subject string) string {
 
 func dec(n uint64) string { return strconv.FormatUint(n, 10) }
 
-// leafHeader is the JSON line before the op bytes of a leaf record.
-type leafHeader struct {
-	Index   uint64 `json:"index"`
-	Subject string `json:"subject"`
-	Seq     uint64 `json:"seq"`
-	Hash    string `json:"hash"`
-}
-
-// encodeLeaf returns the record of leaf: JSON header, '\n', data. JSON never
-// contains a raw newline, so the first one ends the header.
-func encodeLeaf(l registry.Leaf) ([]byte, error) {
-	h, err := json.Marshal(leafHeader{l.Index, l.Subject, l.Seq, l.Hash})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]byte, 0, len(h)+1+len(l.Data))
-	out = append(append(append(out, h...), '\n'), l.Data...)
-	return out, nil
-}
-
-func decodeLeaf(rec []byte) (registry.Leaf, error) {
-	i := bytes.IndexByte(rec, '\n')
-	if i < 0 {
-		return registry.Leaf{}, errors.New("corrupt leaf record: no header")
-	}
-	var h leafHeader
-	if err := json.Unmarshal(rec[:i], &h); err != nil {
-		return registry.Leaf{}, fmt.Errorf("corrupt leaf record: %w", err)
-	}
-	return registry.Leaf{Index: h.Index, Subject: h.Subject, Seq: h.Seq, Hash: h.Hash, Data: bytes.Clone(rec[i+1:])}, nil
-}
-
 // encodeHead is the heads field value; the zero Head (no field) is "".
 func encodeHead(h registry.Head) string {
 	if h == (registry.Head{}) {
@@ -276,7 +242,7 @@ func (s *Store) Leaf(ctx context.Context, index uint64) (registry.Leaf, error) {
 	if err != nil {
 		return registry.Leaf{}, fmt.Errorf("failed to read leaf %d: %w", index, err)
 	}
-	l, err := decodeLeaf(rec)
+	l, err := registry.DecodeLeaf(rec)
 	if err != nil {
 		return registry.Leaf{}, fmt.Errorf("failed to read leaf %d: %w", index, err)
 	}
@@ -488,7 +454,7 @@ func (s *Store) compareAndAppend(ctx context.Context, runner redis.Scripter, wan
 		}
 		l := leaf
 		l.Index = n
-		rec, err := encodeLeaf(l)
+		rec, err := registry.EncodeLeaf(l)
 		if err != nil {
 			return 0, err
 		}
