@@ -31,6 +31,9 @@ type Store interface {
 	Get(ctx context.Context, bucket, key string) ([]byte, error)
 	// Put stores value under key, replacing any existing value.
 	Put(ctx context.Context, bucket, key string, value []byte) error
+	// PutMany stores several values in one bucket in one write (one
+	// transaction or round trip): all of them or, on error, possibly none.
+	PutMany(ctx context.Context, bucket string, items []Item) error
 	// Create stores value under key only if key is absent; otherwise ErrExists.
 	Create(ctx context.Context, bucket, key string, value []byte) error
 	// Update atomically replaces the value of key with fn(old). old is nil when the
@@ -46,6 +49,12 @@ type Store interface {
 	Ping(ctx context.Context) error
 	// Close releases the store's resources.
 	Close() error
+}
+
+// Item is one key and value of PutMany.
+type Item struct {
+	Key   string
+	Value []byte
 }
 
 // ErrInvalidName is returned for an empty bucket or key.

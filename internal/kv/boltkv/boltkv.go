@@ -177,6 +177,31 @@ func (s *Store) Put(ctx context.Context, bucket, key string, value []byte) error
 	return nil
 }
 
+// PutMany stores items in one transaction (one fsync).
+func (s *Store) PutMany(ctx context.Context, bucket string, items []kv.Item) error {
+	for _, it := range items {
+		if err := check(ctx, bucket, it.Key); err != nil {
+			return err
+		}
+	}
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		b, err := writeBucket(tx, bucket)
+		if err != nil {
+			return err
+		}
+		for _, it := range items {
+			if err := b.Put([]byte(it.Key), clone(it.Value)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("failed to put %d values in %q: %w", len(items), bucket, err)
+	}
+	return nil
+}
+
 // Create stores value under key only if key is absent; otherwise kv.ErrExists.
 func (s *Store) Create(ctx context.Context, bucket, key string, value []byte) error {
 	if err := check(ctx, bucket, key); err != nil {

@@ -66,6 +66,7 @@ func Run(t *testing.T, open func(t *testing.T) kv.Store) {
 		{"ConcurrentCreate", testConcurrentCreate},
 		{"Ping", testPing},
 		{"LargeValues", testLargeValues},
+		{"PutMany", testPutMany},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -649,5 +650,24 @@ func testLargeValues(t *testing.T, s kv.Store) {
 		if len(e.value) != mib {
 			t.Errorf("List value for %q has %d bytes, want %d", e.key, len(e.value), mib)
 		}
+	}
+}
+
+func testPutMany(t *testing.T, s kv.Store) {
+	ctx := context.Background()
+	mustPut(t, s, bucket, "b", []byte("old"))
+	items := []kv.Item{{Key: "a", Value: []byte("1")}, {Key: "b", Value: []byte("2")}, {Key: "c", Value: []byte{}}}
+	if err := s.PutMany(ctx, bucket, items); err != nil {
+		t.Fatalf("PutMany: %v", err)
+	}
+	items[0].Value[0] = 'x' // the store must have copied
+	wantValue(t, s, bucket, "a", []byte("1"))
+	wantValue(t, s, bucket, "b", []byte("2"))
+	wantValue(t, s, bucket, "c", []byte{})
+	if err := s.PutMany(ctx, bucket, []kv.Item{{Key: "d", Value: []byte("4")}, {Key: "", Value: nil}}); !errors.Is(err, kv.ErrInvalidName) {
+		t.Errorf("PutMany with an empty key: got %v, want ErrInvalidName", err)
+	}
+	if err := s.PutMany(ctx, bucket, nil); err != nil {
+		t.Errorf("PutMany of nothing: %v", err)
 	}
 }

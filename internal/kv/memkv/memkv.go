@@ -45,6 +45,21 @@ func (s *Store) Put(_ context.Context, bucket, key string, value []byte) error {
 	return nil
 }
 
+// PutMany stores items under one lock.
+func (s *Store) PutMany(_ context.Context, bucket string, items []kv.Item) error {
+	for _, it := range items {
+		if err := kv.CheckNames(bucket, it.Key); err != nil {
+			return err
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, it := range items {
+		s.put(bucket, it.Key, it.Value)
+	}
+	return nil
+}
+
 func (s *Store) put(bucket, key string, value []byte) {
 	b := s.buckets[bucket]
 	if b == nil {

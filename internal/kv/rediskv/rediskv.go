@@ -122,6 +122,24 @@ func (s *Store) Put(ctx context.Context, bucket, key string, value []byte) error
 	return nil
 }
 
+// PutMany stores items with one HSET.
+func (s *Store) PutMany(ctx context.Context, bucket string, items []kv.Item) error {
+	if len(items) == 0 {
+		return kv.CheckNames(bucket, "-")
+	}
+	args := make([]any, 0, 2*len(items))
+	for _, it := range items {
+		if err := kv.CheckNames(bucket, it.Key); err != nil {
+			return err
+		}
+		args = append(args, it.Key, it.Value)
+	}
+	if err := s.client.HSet(ctx, s.hashKey(bucket), args...).Err(); err != nil {
+		return fmt.Errorf("failed to put %d values in %q: %w", len(items), bucket, err)
+	}
+	return nil
+}
+
 // Create stores value under key only if key is absent (HSETNX); otherwise
 // kv.ErrExists.
 func (s *Store) Create(ctx context.Context, bucket, key string, value []byte) error {
