@@ -483,3 +483,30 @@ func (h *Hosted) editRecord(ctx context.Context, id string, edit func(*Record)) 
 		return json.Marshal(r)
 	})
 }
+
+// AssertionKey is the current assertion key of a hosted did:credence DID: the
+// verification method (an absolute DID URL) its ledger document lists first
+// under assertionMethod, and the id of the managed key behind it. Issuers sign
+// with it; it follows rotations because it is read from the ledger.
+func (h *Hosted) AssertionKey(ctx context.Context, id string) (vm string, keyID string, err error) {
+	s, err := h.load(ctx, id)
+	if err != nil {
+		return "", "", err
+	}
+	if len(s.doc.AssertionMethod) == 0 {
+		return "", "", httpx.Conflict(id + " has no assertion method")
+	}
+	ref := s.doc.AssertionMethod[0].ID()
+	m, ok := s.doc.Method(ref)
+	if !ok || m.PublicKeyMultibase == "" {
+		return "", "", httpx.Conflict(id + " has no Multikey assertion method")
+	}
+	k, err := h.keyByMultikey(ctx, id, m.PublicKeyMultibase)
+	if err != nil {
+		return "", "", err
+	}
+	if strings.HasPrefix(ref, "#") {
+		ref = id + ref
+	}
+	return ref, k.id, nil
+}

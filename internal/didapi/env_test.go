@@ -134,7 +134,7 @@ func newTestEngine(t *testing.T, resolver *did.Resolver, hosted *Hosted, tokens 
 	e.UnescapePathValues = false
 	e.RemoveExtraSlash = false
 	e.ContextWithFallback = true
-	e.Use(httpx.RequestIDs(), httpx.Recover(log), httpx.LimitBody(bodyLimit))
+	e.Use(httpx.RequestIDs(), httpx.Recover(log), httpx.LimitBody(bodyLimit, nil))
 	api := &API{Resolver: resolver, Hosted: hosted, Log: log}
 	admin := e.Group("/", httpx.Require(tokens, log, auth.ScopeAdmin))
 	api.Routes(e, admin)

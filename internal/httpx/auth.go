@@ -20,7 +20,14 @@ type Authenticator interface {
 // Require admits requests whose bearer token grants scope: 401 without a valid
 // token (with a WWW-Authenticate challenge), 403 when the token lacks the scope.
 func Require(a Authenticator, log *slog.Logger, scope string) gin.HandlerFunc {
+	return RequireScope(a, log, func(*gin.Context) string { return scope })
+}
+
+// RequireScope is Require with the scope computed per request, e.g. from a
+// path parameter ("issuer:" + c.Param("issuer")).
+func RequireScope(a Authenticator, log *slog.Logger, scopeOf func(*gin.Context) string) gin.HandlerFunc {
 	return func(c *gin.Context) {
+		scope := scopeOf(c)
 		h := c.GetHeader("Authorization")
 		secret, ok := strings.CutPrefix(h, "Bearer ")
 		if !ok || secret == "" {

@@ -112,9 +112,14 @@ func Recover(log *slog.Logger) gin.HandlerFunc {
 }
 
 // LimitBody caps request bodies at n bytes; reading past it fails and Error
-// answers 413.
-func LimitBody(n int64) gin.HandlerFunc {
+// answers 413. Routes named in routes (by their template, e.g.
+// "/issuers/:issuer/credentials/batch") get their own limit instead.
+func LimitBody(n int64, routes map[string]int64) gin.HandlerFunc {
 	return func(c *gin.Context) {
+		n := n
+		if m, ok := routes[c.FullPath()]; ok {
+			n = m
+		}
 		if c.Request.ContentLength > n {
 			Error(c, nil, &http.MaxBytesError{Limit: n})
 			return
