@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -273,6 +274,7 @@ func deactivated(b []byte) bool {
 func responseError(status int, b []byte) error {
 	var p struct {
 		Title, Detail string
+		Errors        []struct{ Field, Detail string }
 		Meta          *struct {
 			Error *did.ResolutionError `json:"error"`
 		} `json:"didResolutionMetadata"`
@@ -280,6 +282,14 @@ func responseError(status int, b []byte) error {
 	if json.Unmarshal(b, &p) == nil {
 		if p.Meta != nil && p.Meta.Error != nil {
 			return &resolutionError{Type: p.Meta.Error.Type, Detail: p.Meta.Error.Detail}
+		}
+		if p.Title != "" && len(p.Errors) > 0 {
+			var b strings.Builder
+			fmt.Fprintf(&b, "server answered %d %s:", status, p.Title)
+			for _, e := range p.Errors {
+				fmt.Fprintf(&b, "\n  %s: %s", e.Field, e.Detail)
+			}
+			return errors.New(b.String())
 		}
 		if p.Title != "" {
 			return fmt.Errorf("server answered %d %s: %s", status, p.Title, p.Detail)

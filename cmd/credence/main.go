@@ -11,7 +11,9 @@ import (
 
 func main() {
 	if err := rootCmd().Execute(); err != nil {
-		fmt.Fprintln(os.Stderr, "credence:", err)
+		if err.Error() != "" { // errSilentFailure: the command reported already
+			fmt.Fprintln(os.Stderr, "credence:", err)
+		}
 		os.Exit(1)
 	}
 }
@@ -23,6 +25,6 @@ func rootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(serveCmd(), didCmd(), registryCmd())
+	root.AddCommand(serveCmd(), didCmd(), registryCmd(), issuerCmd(), vcCmd())
 	return root
 }

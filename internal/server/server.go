@@ -21,6 +21,7 @@ import (
 	"github.com/credence/credence/internal/config"
 	"github.com/credence/credence/internal/didapi"
 	"github.com/credence/credence/internal/httpx"
+	"github.com/credence/credence/internal/issuerapi"
 	"github.com/credence/credence/internal/keys"
 	"github.com/credence/credence/internal/kv"
 	"github.com/credence/credence/internal/kv/boltkv"
@@ -151,7 +152,7 @@ func (s *Server) routes(hosted *didapi.Hosted) http.Handler {
 	e.ContextWithFallback = true
 	prom := prometheus.NewRegistry()
 	prom.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	e.Use(httpx.RequestIDs(), httpx.Recover(s.log), httpx.NewMetrics(prom).Handler(), httpx.AccessLog(s.log), httpx.LimitBody(s.cfg.MaxBodyBytes))
+	e.Use(httpx.RequestIDs(), httpx.Recover(s.log), httpx.NewMetrics(prom).Handler(), httpx.AccessLog(s.log), httpx.LimitBody(s.cfg.MaxBodyBytes, map[string]int64{issuerapi.BatchRoute: issuerapi.MaxBatchBytes}))
 
 	e.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	e.GET("/readyz", s.ready)
@@ -164,6 +165,9 @@ func (s *Server) routes(hosted *didapi.Hosted) http.Handler {
 	api := &didapi.API{Resolver: resolver, Hosted: hosted, Log: s.log}
 	admin := e.Group("/", httpx.Require(s.tokens, s.log, auth.ScopeAdmin))
 	api.Routes(e, admin)
+	ia := &issuerapi.API{Issuer: s.newIssuer(hosted, resolver), Log: s.log}
+	ia.Routes(admin, e.Group("/", httpx.RequireScope(s.tokens, s.log, issuerapi.TenantScope)))
+	Assets().Routes(e)
 	reg := &registryapi.API{Log: s.ledger, VerifierKey: s.LedgerKey, Logger: s.log}
 	reg.Routes(e, e.Group("/", httpx.Require(s.tokens, s.log, registryapi.ScopeRegistry)))
 	e.NoRoute(func(c *gin.Context) {
