@@ -33,7 +33,9 @@ func (p *Processor) activeContext(v any, prefix map[string]any, safe bool) (*fas
 	if prefix != nil {
 		local = append(local, prefix)
 	}
-	local = append(local, ld.Arrayify(v)...)
+	// A copy: the processed context keeps references to inline contexts,
+	// which belong to the caller's document.
+	local = append(local, ld.Arrayify(ld.CloneDocument(v))...)
 	c, err := ld.NewContext(nil, p.options(safe)).Parse(local)
 	if err != nil {
 		return nil, jsonldError(err)

@@ -68,6 +68,7 @@ func TestUsable(t *testing.T) {
 		{"signed-rdfc.json", true},
 		{"signed-proof-chain.json", true},
 		{"vc11.json", true},
+		{"nested-typed.json", true},
 		{"presentation.json", false},     // embedded contexts
 		{"nested-context.json", false},   // embedded context
 		{"two-scoped-types.json", false}, // two scoped types on one node

@@ -1,6 +1,7 @@
 package ld
 
 import (
+	"maps"
 	"slices"
 	"strings"
 
@@ -15,7 +16,7 @@ func (c *canonicalizer) hashNDegree(n string, iss *issuer) (string, *issuer, err
 	}
 	related := c.relatedByHash(n, iss)
 	var data strings.Builder
-	for _, h := range slices.Sorted(mapKeys(related)) {
+	for _, h := range slices.Sorted(maps.Keys(related)) {
 		data.WriteString(h)
 		var chosenPath string
 		var chosen *issuer

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -82,7 +83,7 @@ func (c *canonicalizer) label() error {
 		h := c.hashFirstDegree(n)
 		byHash[h] = append(byHash[h], n)
 	}
-	hashes := slices.Sorted(mapKeys(byHash))
+	hashes := slices.Sorted(maps.Keys(byHash))
 	for _, h := range hashes {
 		if nodes := byHash[h]; len(nodes) == 1 {
 			c.canonical.issue(nodes[0])
@@ -160,14 +161,4 @@ func (c *canonicalizer) step() error {
 func hashHex(s string) string {
 	h := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(h[:])
-}
-
-func mapKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }

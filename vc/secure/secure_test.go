@@ -40,6 +40,7 @@ func newParty(t testing.TB, key crypto.Signer) party {
 }
 
 func edParty(t testing.TB) party {
+	t.Helper()
 	_, k, _ := ed25519.GenerateKey(rand.Reader)
 	return newParty(t, k)
 }
@@ -213,3 +214,5 @@ func flipToken(in any, part, at int) any {
 	}
 	return out
 }
+
+func marshal(v any) ([]byte, error) { return vc.Marshal(v) }
