@@ -32,7 +32,7 @@ type Record struct {
 	Digest string `json:"digest"`
 }
 
-func newRecord(tenant string, c vc.Credential, _ string, f secure.Format, secured any, now time.Time) (Record, error) {
+func newRecord(tenant string, c vc.Credential, f secure.Format, secured any, now time.Time) (Record, error) {
 	r := Record{ID: c.ID(), Issuer: tenant, Types: c.Types(), Format: string(f), Issued: now}
 	if ids := c.SubjectIDs(); len(ids) > 0 {
 		r.Subject = ids[0]

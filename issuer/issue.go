@@ -67,7 +67,7 @@ func (s *Service) issue(ctx context.Context, t Tenant, signer vc.Signer, req Iss
 		return nil, &Rejection{Malformed: true, Fields: []vc.FieldError{{Field: "/options/format", Detail: err.Error()}}}
 	}
 	now := s.now().UTC().Truncate(time.Second)
-	cred, htype, err := s.prepare(t, req, now)
+	cred, err := s.prepare(t, req, now)
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +81,7 @@ func (s *Service) issue(ctx context.Context, t Tenant, signer vc.Signer, req Iss
 	if err != nil {
 		return nil, fmt.Errorf("failed to secure the credential: %w", err)
 	}
-	rec, err := newRecord(t.ID, vc.Credential(cred), htype, format, secured, now)
+	rec, err := newRecord(t.ID, vc.Credential(cred), format, secured, now)
 	if err != nil {
 		return nil, err
 	}
@@ -90,15 +90,14 @@ func (s *Service) issue(ctx context.Context, t Tenant, signer vc.Signer, req Iss
 
 // prepare completes and validates the credential; every problem is reported
 // at once, with pointers relative to the request body.
-func (s *Service) prepare(t Tenant, req IssueRequest, now time.Time) (map[string]any, string, error) {
+func (s *Service) prepare(t Tenant, req IssueRequest, now time.Time) (map[string]any, error) {
 	if req.Credential == nil {
-		return nil, "", &Rejection{Malformed: true, Fields: []vc.FieldError{{Field: "/credential", Detail: "required"}}}
+		return nil, &Rejection{Malformed: true, Fields: []vc.FieldError{{Field: "/credential", Detail: "required"}}}
 	}
 	cred := vc.Clone(req.Credential).(map[string]any)
 	var p fields
 	complete(&p, cred, t, req.Options, now)
-	htype := healthType(&p, vc.Credential(cred))
-	if htype != "" {
+	if htype := healthType(&p, vc.Credential(cred)); htype != "" {
 		s.completeHealth(&p, cred, t, htype)
 	}
 	malformed := false
@@ -117,9 +116,9 @@ func (s *Service) prepare(t Tenant, req IssueRequest, now time.Time) (map[string
 		}
 	}
 	if len(p) > 0 {
-		return nil, "", &Rejection{Malformed: malformed, Fields: p}
+		return nil, &Rejection{Malformed: malformed, Fields: p}
 	}
-	return cred, htype, nil
+	return cred, nil
 }
 
 // complete fills what an issuer owns: issuer, id, validFrom.
