@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/json"
+	"fmt"
 	"math/big"
 	"strings"
 	"testing"
@@ -153,7 +154,7 @@ func TestAttackOversize(t *testing.T) {
 	s := newSubject(t, edGen(t))
 	op := nextOp(t, s.l.st, DIDUpdate, 2)
 	op.Doc = testDoc(t, s.l.st.Subject, strings.Repeat("x", MaxOpBytes), s.u2)
-	wantRule(t, s.l.try(sign(t, op, s.u2)), ErrTooLarge, "max 65536")
+	wantRule(t, s.l.try(sign(t, op, s.u2)), ErrTooLarge, fmt.Sprintf("max %d", MaxOpBytes))
 }
 
 // TestAttackPreRotation: a thief of the current update key cannot rotate to keys of

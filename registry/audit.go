@@ -43,8 +43,10 @@ type AuditReport struct {
 	Subjects  int            `json:"subjects"`
 	Ops       int            `json:"ops"`
 	OpsByType map[OpType]int `json:"opsByType"`
-	// Deactivated is the number of subjects whose chain ends deactivated.
+	// Deactivated is the number of subjects whose chain ends deactivated;
+	// StatusLists the number of subjects that are status lists.
 	Deactivated int `json:"deactivated"`
+	StatusLists int `json:"statusLists"`
 	// Origin is the checkpoint's origin (the name of the key that signed it).
 	Origin string `json:"origin"`
 	// CheckpointSize and CheckpointRoot are the signed checkpoint's tree, which
@@ -69,9 +71,10 @@ type auditSubject struct {
 // The checkpoint is opened with v first (merkle.Open: signature, strict body,
 // origin). Then every leaf is replayed in index order: it must decode (Decode)
 // and already be canonical (Decode's canonical form equals the stored bytes, so
-// its leaf hash is that of the op), and it is applied with Apply to its subject's
-// state so far, with the subject's earlier op hashes as priors, so every rule and
-// signature is checked again exactly as the sequencer checked it. Each leaf is
+// its leaf hash is that of the op), and it is applied with ApplyEnv to its
+// subject's state so far, with the subject's earlier op hashes as priors and,
+// for a statuslist op, its issuer's state so far as the controller, so every
+// rule and signature is checked again exactly as the sequencer checked it. Each leaf is
 // also appended to a merkle.MemoryTree, and the root of the first
 // checkpoint-size leaves must equal the checkpoint's root.
 //
@@ -110,6 +113,14 @@ func Audit(ctx context.Context, leaves func(i uint64) ([]byte, error), size uint
 	}
 	rep := AuditReport{Origin: cp.Origin, CheckpointSize: cp.Size, CheckpointRoot: b64Hash(cp.Root), OpsByType: map[OpType]int{}}
 	subjects := make(map[string]*auditSubject)
+	// A statuslist op is checked against its issuer's state at this point of
+	// the replay: the issuer's ops with smaller indexes, as the sequencer had it.
+	controller := func(did string) (SubjectState, error) {
+		if s := subjects[did]; s != nil {
+			return s.st, nil
+		}
+		return SubjectState{}, nil
+	}
 	for i := uint64(0); i < size; i++ {
 		if i%256 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -132,7 +143,7 @@ func Audit(ctx context.Context, leaves func(i uint64) ([]byte, error), size uint
 		if s == nil {
 			s = &auditSubject{}
 		}
-		next, err := Apply(s.st, op, canonical, priorOf(s.hashes))
+		next, err := ApplyEnv(s.st, op, canonical, Env{Prior: priorOf(s.hashes), Controller: controller})
 		if err != nil {
 			return AuditReport{}, &LeafError{Index: i, Err: fmt.Errorf("%s seq %d of %s: %w", op.Type, op.Seq, op.Subject, err)}
 		}
@@ -162,6 +173,9 @@ func Audit(ctx context.Context, leaves func(i uint64) ([]byte, error), size uint
 	for _, s := range subjects {
 		if s.st.Deactivated {
 			rep.Deactivated++
+		}
+		if s.st.StatusList != nil {
+			rep.StatusLists++
 		}
 	}
 	return rep, nil

@@ -295,3 +295,45 @@ func TestAuditCancelled(t *testing.T) {
 		t.Errorf("cancelled audit: %v", err)
 	}
 }
+
+// TestAuditStatusListOps: the audit checks statuslist ops against their
+// issuer's state at their position in the log, as the sequencer did.
+func TestAuditStatusListOps(t *testing.T) {
+	ctx := context.Background()
+	const url = "https://status.example.com/audit"
+	w := newLogWorld(t)
+	w.must(statusCreate(t, url, w.issuer, MinStatusListBits, []int{1}, w.u))
+	w.must(statusUpdate(t, w.state(w.log, url), 2, []int{2}, []int{1}, w.u))
+	rep, err := Audit(ctx, StoreLeaves(ctx, w.store), 3, w.store.cp, w.log.Verifier())
+	if err != nil || rep.OpsByType[StatusListCreate] != 1 || rep.OpsByType[StatusListUpdate] != 1 || rep.StatusLists != 1 {
+		t.Fatalf("audit: %+v, %v", rep, err)
+	}
+
+	// A list whose create precedes its issuer's: appended straight to a store
+	// in that order, it fails at the list's leaf (the issuer is unknown there),
+	// although every op is correctly signed.
+	base, mem := newTestLog(t, time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
+	issuerCreate := newCreate(t, []testKey{w.u}, []testKey{w.r}, nil)
+	list := statusCreate(t, url, issuerCreate.Subject, MinStatusListBits, nil, w.u)
+	for _, op := range []*Op{list, issuerCreate} {
+		c, _ := Canonical(op)
+		if _, err := mem.Append(ctx, Head{}, Leaf{Subject: op.Subject, Seq: 1, Hash: OpHash(c), Data: c}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := base.SignCheckpoint(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Audit(ctx, StoreLeaves(ctx, mem), 2, mem.cp, base.Verifier())
+	wantLeafError(t, err, 0, ErrUnauthorizedKey)
+	if !strings.Contains(err.Error(), "is not on the ledger") {
+		t.Errorf("error %q", err)
+	}
+	// The Log's replay agrees: the issuer exists now, but not at index 0.
+	if _, err := base.State(ctx, url, 0); !errors.Is(err, ErrUnauthorizedKey) {
+		t.Errorf("replay of a list created before its issuer: %v", err)
+	}
+	if st, err := base.State(ctx, issuerCreate.Subject, 0); err != nil || st.Seq != 1 {
+		t.Errorf("the issuer itself replays: %+v %v", st, err)
+	}
+}

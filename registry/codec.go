@@ -32,7 +32,8 @@ const TimeLayout = "2006-01-02T15:04:05Z"
 // "updateKeys":[] and the like: omit them), trailing data (ErrMalformed, naming the
 // member); a "v" other than OpVersion, a time that is not TimeLayout, a seq outside
 // 1..MaxSeq, a prev that is not 64 lowercase hex digits for seq > 1 or present for
-// seq 1 (ErrMalformed); an unknown type (ErrUnsupportedType).
+// seq 1, a statuslist op whose subject is not a status list URL (see
+// statuslist.go) (ErrMalformed); an unknown type (ErrUnsupportedType).
 //
 // Encodings of the same op that differ only in whitespace, member order or string
 // escapes decode to identical ops with identical canonical bytes; the returned op's
@@ -132,6 +133,11 @@ func validateOp(op *Op) error {
 	if op.Subject == "" {
 		return reject(ErrMalformed, "subject is empty")
 	}
+	if isStatusOp(op.Type) {
+		if err := checkStatusListURL(op.Subject); err != nil {
+			return err
+		}
+	}
 	if op.Seq < 1 || op.Seq > MaxSeq {
 		return reject(ErrMalformed, "seq %d is outside 1..%d", op.Seq, uint64(MaxSeq))
 	}
@@ -201,7 +207,7 @@ var (
 	strListShape   = &shape{kind: kArray, elem: strShape, omitEmpty: true}
 	uintListShape  = &shape{kind: kArray, elem: &shape{kind: kUint}, omitEmpty: true}
 	proofShape     = &shape{kind: kObject, members: map[string]*shape{"kid": strShape, "jws": strShape}, required: []string{"kid", "jws"}}
-	statusShape    = &shape{kind: kObject, members: map[string]*shape{"purpose": strShape, "size": {kind: kUint}, "set": uintListShape, "clear": uintListShape, "listHash": strShape}, required: []string{"purpose", "size", "listHash"}}
+	statusShape    = &shape{kind: kObject, members: map[string]*shape{"issuer": optStrShape, "purpose": strShape, "size": {kind: kUint}, "set": uintListShape, "clear": uintListShape, "listHash": strShape}, required: []string{"purpose", "size", "listHash"}}
 	jwsHeaderShape = &shape{kind: kObject, members: map[string]*shape{"alg": strShape, "kid": strShape}, required: []string{"alg", "kid"}, name: "the header"}
 	opShape        = &shape{kind: kObject, members: map[string]*shape{
 		"v":             strShape,

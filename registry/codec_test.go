@@ -3,6 +3,7 @@ package registry
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -263,7 +264,7 @@ func TestDecodeRejects(t *testing.T) {
 		want   error
 		reason string
 	}{
-		{"too large", repl(`"service":`, `"pad":"`+strings.Repeat("x", MaxOpBytes)+`","service":`), ErrTooLarge, "max 65536"},
+		{"too large", repl(`"service":`, `"pad":"`+strings.Repeat("x", MaxOpBytes)+`","service":`), ErrTooLarge, fmt.Sprintf("max %d", MaxOpBytes)},
 		{"too large by one byte", bytes.Repeat([]byte(" "), MaxOpBytes+1), ErrTooLarge, ""},
 		{"empty", nil, ErrMalformed, ""},
 		{"array", []byte(`[]`), ErrMalformed, "the op is an array"},

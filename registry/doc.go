@@ -18,6 +18,20 @@
 // same rules run inside a consensus application later. Time enters only as an
 // argument (a block time, or the sequencer's clock).
 //
+// # Status lists
+//
+// A status list (W3C Bitstring Status List) is a subject whose id is its
+// statusListCredential URL. Its ops record which bits were set and cleared
+// and the hash of the resulting bitstring, and are authorized by another
+// subject: the update keys of the issuer DID as of the op's position in the
+// log (Env.Controller). See statuslist.go.
+//
+// # The Log
+//
+// Log validates and appends submitted ops, signs checkpoints, answers state
+// queries from a bounded per-subject cache checked against the store's heads,
+// and reports every append to subscribers (Subscribe; Event, EventSource).
+//
 // # Storage
 //
 // Store is the small contract drivers implement (registry/boltstore,

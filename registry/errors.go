@@ -22,6 +22,7 @@ var (
 	ErrTimeNotMonotonic = errors.New("operation time precedes the previous operation")
 	ErrTimeInFuture     = errors.New("operation time is in the future")
 	ErrPreRotation      = errors.New("update keys do not match the pre-rotation commitment")
+	ErrListHash         = errors.New("status list hash does not match the recorded changes")
 )
 
 // Storage errors every Store driver returns.

@@ -144,11 +144,14 @@ func nextOp(t testing.TB, st SubjectState, typ OpType, minutes int) *Op {
 }
 
 // ledger is a test subject chain: its state and the hashes of its ops by seq.
+// ctrl, when set, is the Env.Controller its ops are applied with (statuslist
+// ops: the issuer's state).
 type ledger struct {
 	t      testing.TB
 	st     SubjectState
 	hashes map[uint64]string
 	states []SubjectState
+	ctrl   func(did string) (SubjectState, error)
 }
 
 func newLedger(t testing.TB) *ledger {
@@ -177,7 +180,7 @@ func (l *ledger) tryRaw(raw []byte) error {
 	if err != nil {
 		return err
 	}
-	st, err := Apply(l.st, dop, canonical, l.prior)
+	st, err := ApplyEnv(l.st, dop, canonical, Env{Prior: l.prior, Controller: l.ctrl})
 	if err != nil {
 		return err
 	}
@@ -254,4 +257,66 @@ func forgeProof(t testing.TB, op *Op, kid, header string, signFn SignFunc) Proof
 		}
 	}
 	return Proof{KID: kid, JWS: h + ".." + b64.EncodeToString(sig)}
+}
+
+// testListURL is a status list subject.
+const testListURL = "https://status.example.com/lists/rev-1"
+
+// applyIndexes returns a copy of bits (a new zero list of size bits when nil)
+// with set and clear applied.
+func applyIndexes(bits []byte, size int, set, clear []int) []byte {
+	out := make([]byte, size/8)
+	copy(out, bits)
+	for _, i := range set {
+		out[i/8] |= 0x80 >> (i % 8)
+	}
+	for _, i := range clear {
+		out[i/8] &^= 0x80 >> (i % 8)
+	}
+	return out
+}
+
+// statusCreate builds a statuslist.create of subject by issuer (size bits,
+// revocation) setting set, with the right listHash, signed by signers.
+func statusCreate(t testing.TB, subject, issuer string, size int, set []int, signers ...testKey) *Op {
+	t.Helper()
+	op := NewStatusListOp(StatusListCreate, subject, 1, "", tm(1), StatusListChange{
+		Issuer: issuer, Purpose: PurposeRevocation, Size: size, Set: set,
+		ListHash: ListHash(applyIndexes(nil, size, set, nil)),
+	})
+	return sign(t, op, signers...)
+}
+
+// statusUpdate builds the statuslist.update that follows st (a status list
+// state with its bits), at tm(minutes), with the right listHash, signed by
+// signers.
+func statusUpdate(t testing.TB, st SubjectState, minutes int, set, clear []int, signers ...testKey) *Op {
+	t.Helper()
+	sl := st.StatusList
+	op := NewStatusListOp(StatusListUpdate, st.Subject, st.Seq+1, st.Hash, tm(minutes), StatusListChange{
+		Purpose: sl.Purpose, Size: sl.Size, Set: set, Clear: clear,
+		ListHash: ListHash(applyIndexes(sl.Bits, sl.Size, set, clear)),
+	})
+	return sign(t, op, signers...)
+}
+
+// issuerWorld is a DID (issuer) and a status list ledger whose controller is
+// the DID's ledger.
+type issuerWorld struct {
+	u, r   testKey // the issuer's update and recovery keys
+	issuer *ledger
+	list   *ledger
+}
+
+func newIssuerWorld(t testing.TB) *issuerWorld {
+	t.Helper()
+	w := &issuerWorld{u: edKey(t, 101), r: edKey(t, 102), issuer: newLedger(t), list: newLedger(t)}
+	w.issuer.must(newCreate(t, []testKey{w.u}, []testKey{w.r}, nil))
+	w.list.ctrl = func(did string) (SubjectState, error) {
+		if did == w.issuer.st.Subject {
+			return w.issuer.st, nil
+		}
+		return SubjectState{}, nil
+	}
+	return w
 }

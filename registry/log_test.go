@@ -30,11 +30,20 @@ func newMemStore() *memStore {
 	return &memStore{heads: map[string]Head{}, hist: map[string][]uint64{}}
 }
 
-func (m *memStore) Append(_ context.Context, want Head, leaf Leaf) (uint64, error) {
+func (m *memStore) Append(ctx context.Context, want Head, leaf Leaf) (uint64, error) {
+	return m.AppendGuarded(ctx, want, nil, leaf)
+}
+
+func (m *memStore) AppendGuarded(_ context.Context, want Head, guards []Guard, leaf Leaf) (uint64, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.heads[leaf.Subject] != want {
 		return 0, ErrConflict
+	}
+	for _, g := range guards {
+		if m.heads[g.Subject] != g.Head {
+			return 0, ErrConflict
+		}
 	}
 	idx, err := m.tree.Append(leaf.Data)
 	if err != nil {
@@ -89,7 +98,7 @@ func (m *memStore) Checkpoint(context.Context) (uint64, []byte, error) {
 }
 func (m *memStore) Close() error { return nil }
 
-func newTestLog(t *testing.T, now time.Time) (*Log, *memStore) {
+func newTestLog(t testing.TB, now time.Time) (*Log, *memStore) {
 	t.Helper()
 	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
 	signer, err := merkle.NewSigner("credence.test/log", pub, func(msg []byte) ([]byte, error) { return ed25519.Sign(priv, msg), nil })
@@ -103,6 +112,12 @@ func newTestLog(t *testing.T, now time.Time) (*Log, *memStore) {
 	}
 	st := newMemStore()
 	return NewLog(st, signer, verifier, WithClock(func() time.Time { return now })), st
+}
+
+// newLogOn returns another Log (another process, as far as the cache goes) on
+// store, with l's checkpoint key.
+func newLogOn(l *Log, store Store, opts ...LogOption) *Log {
+	return NewLog(store, l.signer, l.verifier, append([]LogOption{WithClock(l.now)}, opts...)...)
 }
 
 func submit(t *testing.T, l *Log, op *Op) (Receipt, error) {

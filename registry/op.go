@@ -5,8 +5,9 @@ import "encoding/json"
 // OpVersion is the version tag of the operation format.
 const OpVersion = "credence.op/1"
 
-// MaxOpBytes bounds an encoded operation (with proofs).
-const MaxOpBytes = 64 << 10
+// MaxOpBytes bounds an encoded operation (with proofs). A statuslist op with
+// MaxStatusChanges indexes of 7 digits (about 128 KiB) fits.
+const MaxOpBytes = 256 << 10
 
 // OpType names what an operation does.
 type OpType string
@@ -50,13 +51,39 @@ type Op struct {
 }
 
 // StatusListChange records a status list's bits that an op sets or clears and the
-// hash of the resulting list.
+// hash of the resulting list (see statuslist.go for the rules).
 type StatusListChange struct {
-	Purpose  string `json:"purpose"`
-	Size     int    `json:"size"`
-	Set      []int  `json:"set,omitempty"`
-	Clear    []int  `json:"clear,omitempty"`
+	// Issuer is the did:credence DID that controls the list: set on
+	// statuslist.create only (its update keys sign every op of the list).
+	Issuer string `json:"issuer,omitempty"`
+	// Purpose and Size (bits) are set by the create and repeated by every update.
+	Purpose string `json:"purpose"`
+	Size    int    `json:"size"`
+	// Set and Clear are the indexes the op sets and clears, each strictly
+	// ascending, disjoint.
+	Set   []int `json:"set,omitempty"`
+	Clear []int `json:"clear,omitempty"`
+	// ListHash is ListHash of the bitstring after the op.
 	ListHash string `json:"listHash"`
+}
+
+// NewStatusListOp returns an unsigned statuslist.create or statuslist.update
+// op on subject (the list's statusListCredential URL) at seq after prev (""
+// for the create) at time (TimeLayout). Sign it with AddProof by a current
+// update key of the issuer ("#" + Multikey kid). The change is copied.
+func NewStatusListOp(typ OpType, subject string, seq uint64, prev, time string, change StatusListChange) *Op {
+	c := change
+	c.Set = cloneInts(change.Set)
+	c.Clear = cloneInts(change.Clear)
+	return &Op{V: OpVersion, Type: typ, Subject: subject, Seq: seq, Prev: prev, Time: time, StatusList: &c}
+}
+
+// cloneInts copies s; an empty list comes back nil (the op omits it).
+func cloneInts(s []int) []int {
+	if len(s) == 0 {
+		return nil
+	}
+	return append([]int(nil), s...)
 }
 
 // Proof is one signature over the op: a compact JWS with a detached payload

@@ -3,6 +3,7 @@ package registry
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"time"
 )
 
@@ -19,8 +20,9 @@ type SubjectState struct {
 	Time    string `json:"time"`
 	Created string `json:"created"`
 	Updated string `json:"updated,omitempty"`
-	// UpdateKeys may sign did.update and did.deactivate; RecoveryKeys may sign
-	// did.recover and did.deactivate. Multikeys.
+	// UpdateKeys may sign did.update and did.deactivate (and the statuslist ops
+	// of the lists this DID issues); RecoveryKeys may sign did.recover and
+	// did.deactivate. Multikeys.
 	UpdateKeys   []string `json:"updateKeys,omitempty"`
 	RecoveryKeys []string `json:"recoveryKeys,omitempty"`
 	// NextKeyHashes is the pre-rotation commitment (KeyHash values) the next
@@ -30,32 +32,73 @@ type SubjectState struct {
 	Deactivated bool `json:"deactivated,omitempty"`
 	// Doc is the current DID document, in JCS form.
 	Doc json.RawMessage `json:"doc,omitempty"`
+	// StatusList is set for a status list subject (and only then).
+	StatusList *StatusListState `json:"statusList,omitempty"`
+}
+
+// Clone returns a deep copy of s (its Bits included), which the caller may
+// modify freely.
+func (s SubjectState) Clone() SubjectState {
+	c := s
+	c.UpdateKeys = slices.Clone(s.UpdateKeys)
+	c.RecoveryKeys = slices.Clone(s.RecoveryKeys)
+	c.NextKeyHashes = slices.Clone(s.NextKeyHashes)
+	c.Doc = slices.Clone(s.Doc)
+	if s.StatusList != nil {
+		sl := *s.StatusList
+		sl.Bits = slices.Clone(s.StatusList.Bits)
+		c.StatusList = &sl
+	}
+	return c
 }
 
 // Prior gives the hash of the subject's op at a seq already on the ledger (for
 // telling a replay from a fork).
 type Prior func(seq uint64) (hash string, ok bool)
 
-// Apply validates op (already decoded; canonical its canonical bytes, as Decode
+// Env is what Apply may consult beyond the subject's own state.
+type Env struct {
+	// Prior gives the subject's earlier op hashes (nil: none known).
+	Prior Prior
+	// Controller returns the state of the DID that controls the subject (a
+	// status list's issuer) as of the op's position in the log: the result of
+	// the DID's ops with a smaller log index; the zero state for a DID without
+	// ops there. A nil Controller makes every statuslist op ErrUnauthorizedKey.
+	// An error it returns is returned by ApplyEnv unchanged (wrapped).
+	Controller func(did string) (SubjectState, error)
+}
+
+// Apply is ApplyEnv with only a Prior: it applies did.* ops (statuslist ops
+// need a Controller and are ErrUnauthorizedKey here).
+func Apply(st SubjectState, op *Op, canonical []byte, prior Prior) (SubjectState, error) {
+	return ApplyEnv(st, op, canonical, Env{Prior: prior})
+}
+
+// ApplyEnv validates op (already decoded; canonical its canonical bytes, as Decode
 // returned them) against st, the subject's state, and returns the new state. It
-// verifies signatures, never reads the clock, does no I/O except calling prior, and
-// does not modify st or op. A rejection is a *RuleError wrapping exactly one of the
-// rule sentinels.
+// verifies signatures, never reads the clock, does no I/O except through env, and
+// does not modify st or op. A rejection is a *RuleError wrapping exactly one of
+// the rule sentinels (an error from env.Controller is returned as it is, wrapped).
 //
 // Checks run in this order, and the first failure is returned:
 //
-//  1. the op's own fields (as Decode checks them) and that canonical is its
-//     canonical form (ErrMalformed, ErrUnsupportedType);
-//  2. statuslist.* and trust.* ops: ErrUnsupportedType, until those land;
-//  3. the chain: unknown subject (ErrUnknownSubject for anything but did.create,
-//     ErrSeqGap for a create with seq != 1); an op at or below the head is ErrReplay
-//     if prior has the same hash at its seq, else ErrSubjectExists for a create and
-//     ErrFork otherwise; then ErrDeactivated; seq beyond head+1 is ErrSeqGap; prev
-//     other than the head's hash is ErrFork;
-//  4. time before the head's time: ErrTimeNotMonotonic (equal is allowed);
-//  5. the rules of the op type (see rules.go): authorization and signatures first,
-//     then content.
-func Apply(st SubjectState, op *Op, canonical []byte, prior Prior) (SubjectState, error) {
+//  1. the op's own fields (as Decode checks them: for statuslist.* ops the
+//     subject is an http(s) URL) and that canonical is its canonical form
+//     (ErrMalformed, ErrUnsupportedType);
+//  2. trust.* ops: ErrUnsupportedType, until those land;
+//  3. the chain: unknown subject (ErrUnknownSubject for anything but a create,
+//     did.create or statuslist.create; ErrSeqGap for a create with seq != 1); an
+//     op at or below the head is ErrReplay if env.Prior has the same hash at its
+//     seq, else ErrSubjectExists for a create and ErrFork otherwise; then
+//     ErrDeactivated; seq beyond head+1 is ErrSeqGap; prev other than the head's
+//     hash is ErrFork;
+//  4. an op of one family (did.*, statuslist.*) on a subject of the other:
+//     ErrMalformed;
+//  5. time before the head's time: ErrTimeNotMonotonic (equal is allowed);
+//  6. the rules of the op type (see rules.go and statuslist.go): members,
+//     authorization and signatures first (for statuslist ops against the
+//     issuer's state from env.Controller), then content.
+func ApplyEnv(st SubjectState, op *Op, canonical []byte, env Env) (SubjectState, error) {
 	if err := validateOp(op); err != nil {
 		return SubjectState{}, err
 	}
@@ -67,14 +110,19 @@ func Apply(st SubjectState, op *Op, canonical []byte, prior Prior) (SubjectState
 		return SubjectState{}, reject(ErrMalformed, "canonical bytes (hash %s) are not the op's canonical form (hash %s)", OpHash(canonical), OpHash(want))
 	}
 	switch op.Type {
-	case StatusListCreate, StatusListUpdate:
-		return SubjectState{}, reject(ErrUnsupportedType, "%s is accepted once status lists land", op.Type)
 	case TrustAccredit, TrustWithdraw:
 		return SubjectState{}, reject(ErrUnsupportedType, "%s is accepted once the trust registry lands", op.Type)
 	}
 	hash := OpHash(canonical)
-	if err := checkChain(st, op, hash, prior); err != nil {
+	if err := checkChain(st, op, hash, env.Prior); err != nil {
 		return SubjectState{}, err
+	}
+	if st.Seq > 0 && (st.StatusList != nil) != isStatusOp(op.Type) {
+		what := "a DID"
+		if st.StatusList != nil {
+			what = "a status list"
+		}
+		return SubjectState{}, reject(ErrMalformed, "%s on %s, which is %s", op.Type, op.Subject, what)
 	}
 	if st.Seq > 0 && op.Time < st.Time {
 		// Both times are in TimeLayout (fixed width), so byte order is time order.
@@ -90,6 +138,10 @@ func Apply(st SubjectState, op *Op, canonical []byte, prior Prior) (SubjectState
 		next, err = applyRecover(st, op)
 	case DIDDeactivate:
 		next, err = applyDeactivate(st, op)
+	case StatusListCreate:
+		next, err = applyStatusCreate(op, env)
+	case StatusListUpdate:
+		next, err = applyStatusUpdate(st, op, env)
 	default:
 		err = reject(ErrUnsupportedType, "type %q", op.Type)
 	}
@@ -108,11 +160,17 @@ func Apply(st SubjectState, op *Op, canonical []byte, prior Prior) (SubjectState
 	return next, nil
 }
 
+// isCreate reports whether t starts a subject's chain.
+func isCreate(t OpType) bool { return t == DIDCreate || t == StatusListCreate }
+
+// isStatusOp reports whether t is a statuslist op.
+func isStatusOp(t OpType) bool { return t == StatusListCreate || t == StatusListUpdate }
+
 // checkChain places op in the subject's chain of ops.
 func checkChain(st SubjectState, op *Op, hash string, prior Prior) error {
 	if st.Seq == 0 {
 		switch {
-		case op.Type != DIDCreate:
+		case !isCreate(op.Type):
 			return reject(ErrUnknownSubject, "%s on %s, which has no ops (create it first)", op.Type, op.Subject)
 		case op.Seq != 1:
 			return reject(ErrSeqGap, "create at seq %d; a subject starts at seq 1", op.Seq)
@@ -131,7 +189,7 @@ func checkChain(st SubjectState, op *Op, hash string, prior Prior) error {
 		switch {
 		case ok && have == hash:
 			return reject(ErrReplay, "seq %d with hash %s is already on the ledger", op.Seq, hash)
-		case op.Type == DIDCreate:
+		case isCreate(op.Type):
 			return reject(ErrSubjectExists, "%s exists (head seq %d); create hash %s differs from the ledger's", op.Subject, st.Seq, hash)
 		case !ok:
 			return reject(ErrFork, "seq %d (hash %s) is at or below head seq %d and the ledger's op at seq %d is unknown", op.Seq, hash, st.Seq, op.Seq)
@@ -142,7 +200,7 @@ func checkChain(st SubjectState, op *Op, hash string, prior Prior) error {
 	if st.Deactivated {
 		return reject(ErrDeactivated, "%s was deactivated at seq %d", st.Subject, st.Seq)
 	}
-	if op.Type == DIDCreate {
+	if isCreate(op.Type) {
 		return reject(ErrSubjectExists, "%s exists (head seq %d)", op.Subject, st.Seq)
 	}
 	if op.Seq > st.Seq+1 {

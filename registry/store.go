@@ -50,6 +50,26 @@ type Store interface {
 	Close() error
 }
 
+// Guard is another subject's head that must still be current when a leaf is
+// appended: a statuslist op is validated against its issuer's state, and the
+// issuer's head guards the append so the op lands where that state holds.
+type Guard struct {
+	Subject string `json:"subject"`
+	// Head is the head the subject must have (the zero Head: no ops).
+	Head Head `json:"head"`
+}
+
+// GuardedAppender is a Store whose compare-and-append can also compare the
+// heads of other subjects in the same atomic step: AppendGuarded is Append,
+// except that it also fails with ErrConflict (writing nothing) unless every
+// guard's subject has exactly the guard's head. Both drivers implement it; the
+// Log appends statuslist ops with it when the store has it (without it, an
+// issuer key rotation racing a status op could leave that op on the ledger
+// after the rotation, where it no longer validates).
+type GuardedAppender interface {
+	AppendGuarded(ctx context.Context, want Head, guards []Guard, leaf Leaf) (uint64, error)
+}
+
 // HashReader adapts a Store to tlog.HashReader for a context.
 func HashReader(ctx context.Context, s Store) tlog.HashReader {
 	return tlog.HashReaderFunc(func(idx []int64) ([]tlog.Hash, error) { return s.ReadHashes(ctx, idx) })

@@ -22,6 +22,15 @@ import (
 // ScopeRegistry allows submitting operations.
 const ScopeRegistry = "registry"
 
+// SubmitRoute is the route that submits an op. Its body may be up to
+// MaxSubmitBytes: a server-wide body limit below that must make an exception
+// for it (httpx.LimitBody's routes).
+const SubmitRoute = "/registry/ops"
+
+// MaxSubmitBytes is the largest op the registry accepts (registry.MaxOpBytes,
+// 256 KiB: a status list update of registry.MaxStatusChanges indexes fits).
+const MaxSubmitBytes int64 = registry.MaxOpBytes
+
 // API serves a registry.Log.
 type API struct {
 	Log *registry.Log
@@ -33,7 +42,7 @@ type API struct {
 // Routes mounts the public read routes on r and the submit route on writers (which
 // must already require ScopeRegistry).
 func (a *API) Routes(r gin.IRoutes, writers gin.IRoutes) {
-	writers.POST("/registry/ops", a.submit)
+	writers.POST(SubmitRoute, a.submit)
 	r.GET("/registry/checkpoint", a.checkpoint)
 	r.GET("/registry/key", a.key)
 	r.GET("/registry/entries/:index", a.entry)
@@ -43,7 +52,8 @@ func (a *API) Routes(r gin.IRoutes, writers gin.IRoutes) {
 }
 
 func (a *API) submit(c *gin.Context) {
-	raw, err := io.ReadAll(io.LimitReader(c.Request.Body, registry.MaxOpBytes+1))
+	// One byte more than the limit, so that Decode answers ErrTooLarge (413).
+	raw, err := io.ReadAll(io.LimitReader(c.Request.Body, MaxSubmitBytes+1))
 	if err != nil {
 		httpx.Error(c, a.Logger, err)
 		return
@@ -78,6 +88,7 @@ var ruleStatus = []struct {
 	{registry.ErrTimeNotMonotonic, http.StatusUnprocessableEntity, "time-not-monotonic"},
 	{registry.ErrTimeInFuture, http.StatusUnprocessableEntity, "time-in-future"},
 	{registry.ErrPreRotation, http.StatusUnprocessableEntity, "pre-rotation"},
+	{registry.ErrListHash, http.StatusUnprocessableEntity, "list-hash"},
 	{registry.ErrReadOnly, http.StatusServiceUnavailable, "read-only"},
 	{merkle.ErrOutOfRange, http.StatusBadRequest, "out-of-range"},
 	{registry.ErrNotFound, http.StatusNotFound, "not-found"},

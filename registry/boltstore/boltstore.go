@@ -39,6 +39,17 @@
 // conflict is recorded and the function returns nil without writing, which
 // keeps it from forcing a rollback of the whole batch.
 //
+// AppendGuarded also compares other subjects' heads (registry.Guard) in the
+// same transaction.
+//
+// # Events
+//
+// The store is a registry.EventSource: after an Append's commit, its leaf's
+// event goes to the store's in-process subscribers (registry.EventBus), held
+// back until the events of all smaller indexes went out, since Appends
+// sharing a commit return in any order. One process owns the file, so these
+// are all the appends there are, provided one Store is used per database.
+//
 // # Checkpoints and read-only mode
 //
 // SaveCheckpoint stores, beside the signed note, the tree root it computes from
@@ -105,9 +116,23 @@ type Store struct {
 
 	mu       sync.Mutex // guards readOnly
 	readOnly error      // non-nil (wrapping registry.ErrReadOnly) when Verify failed
+
+	events    *registry.EventBus
+	evMu      sync.Mutex // guards evNext and evPending
+	evNext    uint64     // index of the next event to publish
+	evPending map[uint64]registry.Event
 }
 
-var _ registry.Store = (*Store)(nil)
+var (
+	_ registry.Store           = (*Store)(nil)
+	_ registry.GuardedAppender = (*Store)(nil)
+	_ registry.EventSource     = (*Store)(nil)
+)
+
+// maxPendingEvents bounds the events held back waiting for an earlier index
+// (which only another Store on the same database could have taken): beyond
+// it, subscribers get a Reset and the gap is skipped.
+const maxPendingEvents = 4096
 
 type options struct {
 	timeout    time.Duration
@@ -180,10 +205,15 @@ func New(db *bbolt.DB, opts ...Option) (*Store, error) {
 	if o.batchDelay > 0 {
 		db.MaxBatchDelay = o.batchDelay
 	}
-	s := &Store{db: db}
+	s := &Store{db: db, events: registry.NewEventBus(0), evPending: map[uint64]registry.Event{}}
 	if err := s.Verify(context.Background()); err != nil && !errors.Is(err, registry.ErrReadOnly) {
 		return nil, err
 	}
+	n, err := s.Size(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	s.evNext = n
 	return s, nil
 }
 
@@ -316,8 +346,20 @@ func (s *Store) writable() error {
 // documentation for how concurrent appends share a commit). It returns the
 // leaf's index once its commit is fsynced.
 func (s *Store) Append(ctx context.Context, want registry.Head, leaf registry.Leaf) (uint64, error) {
+	return s.AppendGuarded(ctx, want, nil, leaf)
+}
+
+// AppendGuarded is Append that also requires every guard's subject to have
+// the guard's head, checked in the same transaction (registry.ErrConflict
+// otherwise, nothing written).
+func (s *Store) AppendGuarded(ctx context.Context, want registry.Head, guards []registry.Guard, leaf registry.Leaf) (uint64, error) {
 	if err := validate(want, leaf); err != nil {
 		return 0, err
+	}
+	for _, g := range guards {
+		if g.Subject == "" || g.Subject == leaf.Subject {
+			return 0, fmt.Errorf("boltstore: invalid guard on subject %q", g.Subject)
+		}
 	}
 	if err := ctx.Err(); err != nil {
 		return 0, err
@@ -338,9 +380,15 @@ func (s *Store) Append(ctx context.Context, want registry.Head, leaf registry.Le
 		index, conflict = 0, false
 		heads := tx.Bucket(bucketHeads)
 		cur := heads.Get([]byte(leaf.Subject))
-		if (cur == nil && want != (registry.Head{})) || (cur != nil && !bytes.Equal(cur, wantEnc)) {
+		if !headIs(cur, want, wantEnc) {
 			conflict = true
 			return nil // write nothing, but do not fail the batch
+		}
+		for _, g := range guards {
+			if !headIs(heads.Get([]byte(g.Subject)), g.Head, encodeHead(g.Head)) {
+				conflict = true
+				return nil
+			}
 		}
 		n, err := treeSize(tx)
 		if err != nil {
@@ -392,7 +440,57 @@ func (s *Store) Append(ctx context.Context, want registry.Head, leaf registry.Le
 	if conflict {
 		return 0, registry.ErrConflict
 	}
+	ev := registry.LeafEvent(leaf)
+	ev.Index = index
+	s.publish(ev)
 	return index, nil
+}
+
+// headIs reports whether a stored head value cur is want (encoded wantEnc).
+func headIs(cur []byte, want registry.Head, wantEnc []byte) bool {
+	if cur == nil {
+		return want == (registry.Head{})
+	}
+	return bytes.Equal(cur, wantEnc)
+}
+
+// publish hands an appended leaf's event to subscribers in index order:
+// Appends sharing a commit return in any order, so events wait for the
+// earlier indexes.
+func (s *Store) publish(ev registry.Event) {
+	s.evMu.Lock()
+	defer s.evMu.Unlock()
+	if ev.Index < s.evNext {
+		return
+	}
+	s.evPending[ev.Index] = ev
+	if len(s.evPending) > maxPendingEvents {
+		// A gap that does not fill: another Store appends to this database.
+		s.events.Publish(registry.Event{Reset: true})
+		s.evNext = ev.Index
+		for i := range s.evPending {
+			s.evNext = min(s.evNext, i)
+		}
+	}
+	for {
+		e, ok := s.evPending[s.evNext]
+		if !ok {
+			return
+		}
+		delete(s.evPending, s.evNext)
+		s.events.Publish(e)
+		s.evNext++
+	}
+}
+
+// Events reports every leaf appended through this Store from now on, in index
+// order (see registry.EventSource). The embedded store has one process, so the
+// events are in-process: use one Store per database.
+func (s *Store) Events(ctx context.Context) (<-chan registry.Event, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return s.events.Subscribe(ctx), nil
 }
 
 // Leaf returns the leaf at index, or registry.ErrNotFound.

@@ -14,6 +14,8 @@
 //	base+"history:"+subject  list     decimal indexes of the subject's leaves, in seq order
 //	base+"checkpoint"        hash     size → decimal size, root → 32-byte tree root
 //	                                  at that size, signed → the signed note
+//	base+"events"            channel  (pub/sub, not a key) the JSON registry.Event
+//	                                  of every appended leaf
 //
 // A leaf record is the JSON of {index, subject, seq, hash}, a newline, then the
 // op bytes unchanged. Stored hashes are those of tlog.StoredHashes, indexed by
@@ -26,9 +28,11 @@
 // tlog.StoredHashes (reading the hashes of completed subtrees it needs with
 // HMGET, or from a small cache of the tree's right edge that this Store keeps),
 // then runs one Lua script that atomically checks the subject's head against
-// want and the size against n, and only then writes the leaf, its stored
-// hashes, the head and the history entry and increments the size. A head
-// mismatch is registry.ErrConflict (nothing written); a size mismatch means
+// want (and, for AppendGuarded, other subjects' heads against the guards) and
+// the size against n, and only then writes the leaf, its stored hashes, the
+// head and the history entry, increments the size and publishes the leaf's
+// event (see Events). A head mismatch is registry.ErrConflict (nothing
+// written); a size mismatch means
 // another appender (another goroutine or another replica on the same prefix)
 // took index n first: the script returns the real size and Append recomputes
 // and retries, at most maxAppendAttempts times, honouring ctx. Within one Store
@@ -41,6 +45,26 @@
 // An error from Append other than ErrConflict, ErrReadOnly or a context error
 // before the script ran does not prove nothing was written (the connection may
 // drop after the script ran); callers re-read the head.
+//
+// # Events
+//
+// The append script PUBLISHes each appended leaf's registry.Event (JSON) on
+// Channel() in the same atomic step as the append, so events leave Redis in
+// index order, exactly once per leaf, whichever process appended. Events
+// SUBSCRIBEs to that channel with the Store's client (one connection per call)
+// and forwards what arrives; it notices what the subscription cannot promise:
+//
+//   - a dropped connection: it subscribes again (with backoff) and then sends
+//     a Reset, since appends made meanwhile were published to nobody;
+//   - an idle connection is pinged every EventsHealthInterval; no answer
+//     within another interval counts as dropped;
+//   - a gap in the indexes (a publication lost some other way) is a Reset;
+//   - a duplicate or older index is dropped.
+//
+// A receiver slower than its buffer gets a Reset instead of the events it
+// missed (registry.EventBus); Redis never waits for it. The event is published
+// before WAITAOF confirms the append's fsync: a subscriber can read the leaf
+// at once, as any reader could.
 //
 // # Durability
 //
@@ -79,6 +103,7 @@ package redisstore
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -117,20 +142,28 @@ var (
 //
 //	KEYS: size, leaves, hashes, heads, history:<subject>
 //	ARGV: n, subject, want head (empty = none), new head, leaf record,
-//	      then stored-hash index/hash pairs
+//	      events channel, event, number of guards g, then g guard
+//	      subject/head pairs, then stored-hash index/hash pairs
 //
-// It returns {1, n} when it appended leaf n, {-1, size} when the subject's head
-// is not want, {0, size} when the log's size is not n.
+// It returns {1, n} when it appended leaf n (and published its event), {-1,
+// size} when the subject's head is not want or a guard's subject's head is
+// not the guard's, {0, size} when the log's size is not n.
 var appendScript = redis.NewScript(`
 local head = redis.call('HGET', KEYS[4], ARGV[2]) or ''
 local size = redis.call('GET', KEYS[1]) or '0'
 if head ~= ARGV[3] then return {-1, size} end
+local g = tonumber(ARGV[8])
+for i = 0, g - 1 do
+	local cur = redis.call('HGET', KEYS[4], ARGV[9 + 2 * i]) or ''
+	if cur ~= ARGV[10 + 2 * i] then return {-1, size} end
+end
 if size ~= ARGV[1] then return {0, size} end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[5])
-redis.call('HSET', KEYS[3], unpack(ARGV, 6))
+redis.call('HSET', KEYS[3], unpack(ARGV, 9 + 2 * g))
 redis.call('HSET', KEYS[4], ARGV[2], ARGV[4])
 redis.call('RPUSH', KEYS[5], ARGV[1])
 redis.call('INCR', KEYS[1])
+redis.call('PUBLISH', ARGV[6], ARGV[7])
 return {1, size}
 `)
 
@@ -173,7 +206,11 @@ type Store struct {
 	dur      *Durability
 }
 
-var _ registry.Store = (*Store)(nil)
+var (
+	_ registry.Store           = (*Store)(nil)
+	_ registry.GuardedAppender = (*Store)(nil)
+	_ registry.EventSource     = (*Store)(nil)
+)
 
 // New returns a store keeping the log under prefix in client. The caller
 // keeps ownership of client. New does no I/O: call Verify at start (the first
@@ -192,6 +229,9 @@ func (s *Store) leavesKey() string     { return s.base + "leaves" }
 func (s *Store) hashesKey() string     { return s.base + "hashes" }
 func (s *Store) headsKey() string      { return s.base + "heads" }
 func (s *Store) checkpointKey() string { return s.base + "checkpoint" }
+
+// Channel is the pub/sub channel on which every append publishes its event.
+func (s *Store) Channel() string { return s.base + "events" }
 func (s *Store) historyKey(subject string) string {
 	return s.base + "history:" + subject
 }
@@ -386,8 +426,20 @@ func (s *Store) ready(ctx context.Context) (Durability, error) {
 // Append appends leaf if the subject's head is still want; see the package
 // documentation for the compare-and-append and when it returns.
 func (s *Store) Append(ctx context.Context, want registry.Head, leaf registry.Leaf) (uint64, error) {
+	return s.AppendGuarded(ctx, want, nil, leaf)
+}
+
+// AppendGuarded is Append that also requires every guard's subject to have
+// the guard's head, checked in the same script (registry.ErrConflict
+// otherwise, nothing written).
+func (s *Store) AppendGuarded(ctx context.Context, want registry.Head, guards []registry.Guard, leaf registry.Leaf) (uint64, error) {
 	if err := validate(want, leaf); err != nil {
 		return 0, err
+	}
+	for _, g := range guards {
+		if g.Subject == "" || g.Subject == leaf.Subject {
+			return 0, fmt.Errorf("redisstore: invalid guard on subject %q", g.Subject)
+		}
 	}
 	if err := ctx.Err(); err != nil {
 		return 0, err
@@ -411,7 +463,7 @@ func (s *Store) Append(ctx context.Context, want registry.Head, leaf registry.Le
 		defer conn.Close()
 		runner = conn
 	}
-	index, err := s.compareAndAppend(ctx, runner, want, leaf)
+	index, err := s.compareAndAppend(ctx, runner, want, guards, leaf)
 	if err != nil {
 		return 0, err
 	}
@@ -424,7 +476,7 @@ func (s *Store) Append(ctx context.Context, want registry.Head, leaf registry.Le
 }
 
 // compareAndAppend is the serialised read-compute-script step.
-func (s *Store) compareAndAppend(ctx context.Context, runner redis.Scripter, want registry.Head, leaf registry.Leaf) (uint64, error) {
+func (s *Store) compareAndAppend(ctx context.Context, runner redis.Scripter, want registry.Head, guards []registry.Guard, leaf registry.Leaf) (uint64, error) {
 	select {
 	case s.sem <- struct{}{}:
 	case <-ctx.Done():
@@ -436,6 +488,7 @@ func (s *Store) compareAndAppend(ctx context.Context, runner redis.Scripter, wan
 	wantEnc := encodeHead(want)
 	newHead := encodeHead(registry.Head{Seq: leaf.Seq, Hash: leaf.Hash})
 	recordHash := tlog.RecordHash(leaf.Data)
+	ev := registry.LeafEvent(leaf)
 	for range maxAppendAttempts {
 		if err := ctx.Err(); err != nil {
 			return 0, err
@@ -458,8 +511,16 @@ func (s *Store) compareAndAppend(ctx context.Context, runner redis.Scripter, wan
 		if err != nil {
 			return 0, err
 		}
-		args := make([]any, 0, 5+2*len(hashes))
-		args = append(args, dec(n), leaf.Subject, wantEnc, newHead, rec)
+		ev.Index = n
+		evData, err := json.Marshal(ev)
+		if err != nil {
+			return 0, err
+		}
+		args := make([]any, 0, 8+2*len(guards)+2*len(hashes))
+		args = append(args, dec(n), leaf.Subject, wantEnc, newHead, rec, s.Channel(), evData, len(guards))
+		for _, g := range guards {
+			args = append(args, g.Subject, encodeHead(g.Head))
+		}
 		base := tlog.StoredHashIndex(0, int64(n))
 		for i, h := range hashes {
 			args = append(args, strconv.FormatInt(base+int64(i), 10), h[:])

@@ -30,6 +30,16 @@
 //   - SaveCheckpoint refuses a size below the latest saved one or above Size,
 //     and replaces the latest checkpoint for an equal size.
 //
+// Two optional capabilities are checked when the store has them (both drivers
+// do), and skipped otherwise:
+//   - registry.GuardedAppender: a guard's subject must have exactly the
+//     guard's head (the zero Head: no ops), else ErrConflict and nothing
+//     written;
+//   - registry.EventSource: every subscription established before an append
+//     gets its event (LeafEvent of the stored leaf, with its index), in index
+//     order, once, from concurrent appenders too; a failed append is no event;
+//     the channel closes when its context ends.
+//
 // Persistence (reopening a file, restarting a server) is driver-specific and
 // tested by each driver.
 package storetest
@@ -44,6 +54,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
 
@@ -78,6 +89,8 @@ func Run(t *testing.T, open func(t *testing.T) registry.Store) {
 		{"ConcurrentDistinctSubjects", testConcurrentDistinctSubjects},
 		{"ConcurrentSameSubject", testConcurrentSameSubject},
 		{"Checkpoints", testCheckpoints},
+		{"GuardedAppend", testGuardedAppend},
+		{"Events", testEvents},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -800,4 +813,170 @@ func testCheckpoints(t *testing.T, s registry.Store) {
 	appendChain(t, s, "did:credence:b", 1)
 	save(6, []byte("cp 6"))
 	want(6, []byte("cp 6"))
+}
+
+func testGuardedAppend(t *testing.T, s registry.Store) {
+	ga, ok := s.(registry.GuardedAppender)
+	if !ok {
+		t.Skip("the store is not a registry.GuardedAppender")
+	}
+	ctx := t.Context()
+	const issuer, list, other = "did:credence:issuer", "https://example.com/list", "did:credence:other"
+	a1 := mkLeaf(issuer, 1)
+	mustAppend(t, s, registry.Head{}, a1)
+	guarded := func(want registry.Head, guards []registry.Guard, leaf registry.Leaf) (uint64, error) {
+		t.Helper()
+		return ga.AppendGuarded(ctx, want, guards, leaf)
+	}
+
+	// Guards that hold: the guarded subject's head, and an unknown subject's
+	// zero head.
+	l1 := mkLeaf(list, 1)
+	idx, err := guarded(registry.Head{}, []registry.Guard{{Subject: issuer, Head: headOf(a1)}, {Subject: other}}, l1)
+	if err != nil || idx != 1 {
+		t.Fatalf("AppendGuarded with holding guards = %d, %v", idx, err)
+	}
+	wantHead(t, s, list, headOf(l1))
+	wantHead(t, s, issuer, headOf(a1)) // a guard writes nothing
+	wantHistory(t, s, issuer, []uint64{0})
+
+	// The issuer moves on: the old guard no longer holds.
+	a2 := mkLeaf(issuer, 2)
+	mustAppend(t, s, headOf(a1), a2)
+	l2 := mkLeaf(list, 2)
+	for name, guards := range map[string][]registry.Guard{
+		"stale head":            {{Subject: issuer, Head: headOf(a1)}},
+		"zero head, has ops":    {{Subject: issuer}},
+		"head of an unknown":    {{Subject: other, Head: headOf(a1)}},
+		"one of two is stale":   {{Subject: other}, {Subject: issuer, Head: headOf(a1)}},
+		"future head":           {{Subject: issuer, Head: registry.Head{Seq: 3, Hash: "x"}}},
+		"right seq, wrong hash": {{Subject: issuer, Head: registry.Head{Seq: 2, Hash: "x"}}},
+	} {
+		if _, err := guarded(headOf(l1), guards, l2); !errors.Is(err, registry.ErrConflict) {
+			t.Fatalf("%s: AppendGuarded = %v, want ErrConflict", name, err)
+		}
+		wantSize(t, s, 3)
+		wantHead(t, s, list, headOf(l1))
+	}
+	// The subject's own head is still compared.
+	if _, err := guarded(registry.Head{}, []registry.Guard{{Subject: issuer, Head: headOf(a2)}}, l2); !errors.Is(err, registry.ErrConflict) {
+		t.Fatalf("stale want with a holding guard: %v, want ErrConflict", err)
+	}
+	idx, err = guarded(headOf(l1), []registry.Guard{{Subject: issuer, Head: headOf(a2)}}, l2)
+	if err != nil || idx != 3 {
+		t.Fatalf("AppendGuarded with the new head = %d, %v", idx, err)
+	}
+	// No guards: a plain Append.
+	l3 := mkLeaf(list, 3)
+	if idx, err := guarded(headOf(l2), nil, l3); err != nil || idx != 4 {
+		t.Fatalf("AppendGuarded without guards = %d, %v", idx, err)
+	}
+	wantHistory(t, s, list, []uint64{1, 3, 4})
+	CheckTree(t, s)
+}
+
+func testEvents(t *testing.T, s registry.Store) {
+	src, ok := s.(registry.EventSource)
+	if !ok {
+		t.Skip("the store is not a registry.EventSource")
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var subs []<-chan registry.Event
+	for range 2 {
+		ch, err := src.Events(ctx)
+		if err != nil {
+			t.Fatalf("Events: %v", err)
+		}
+		subs = append(subs, ch)
+	}
+
+	// Concurrent appenders on four subjects, a failed append among them, and
+	// a leaf whose data is an op (its type is in the event).
+	const subjects, per = 4, 10
+	var wg sync.WaitGroup
+	for i := range subjects {
+		wg.Go(func() {
+			subject := fmt.Sprintf("did:credence:events-%d", i)
+			var head registry.Head
+			for seq := uint64(1); seq <= per; seq++ {
+				l := mkLeaf(subject, seq)
+				if _, err := s.Append(ctx, head, l); err != nil {
+					t.Errorf("Append(%s seq %d): %v", subject, seq, err)
+					return
+				}
+				head = headOf(l)
+			}
+		})
+	}
+	wg.Wait()
+	if _, err := s.Append(ctx, registry.Head{}, mkLeaf("did:credence:events-0", 1)); !errors.Is(err, registry.ErrConflict) {
+		t.Fatalf("conflicting Append: %v", err)
+	}
+	op := registry.Leaf{Subject: "https://example.com/l", Seq: 1, Hash: "op-hash", Data: []byte(`{"subject":"https://example.com/l","type":"statuslist.create"}`)}
+	mustAppend(t, s, registry.Head{}, op)
+	const total = subjects*per + 1
+
+	for n, ch := range subs {
+		for i := range uint64(total) {
+			var ev registry.Event
+			select {
+			case e, ok := <-ch:
+				if !ok {
+					t.Fatalf("subscription %d closed after %d events", n, i)
+				}
+				ev = e
+			case <-time.After(5 * time.Second):
+				t.Fatalf("subscription %d: no event %d within 5s", n, i)
+			}
+			stored, err := s.Leaf(ctx, i)
+			if err != nil {
+				t.Fatal(err)
+			}
+			stored.Index = i
+			if want := registry.LeafEvent(stored); ev != want {
+				t.Fatalf("subscription %d event %d = %+v, want %+v", n, i, ev, want)
+			}
+			if i == total-1 && ev.Type != registry.StatusListCreate {
+				t.Fatalf("the op leaf's event has type %q", ev.Type)
+			}
+		}
+		select {
+		case ev := <-ch:
+			t.Fatalf("subscription %d: extra event %+v", n, ev)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+
+	// A subscription opened now sees only what is appended from now on.
+	late, err := src.Events(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l2 := registry.Leaf{Subject: op.Subject, Seq: 2, Hash: "op-hash-2", Data: []byte(`{"seq":2}`)}
+	idx := mustAppend(t, s, headOf(op), l2)
+	select {
+	case ev := <-late:
+		if ev.Index != idx || ev.Subject != l2.Subject || ev.Seq != 2 || ev.Hash != l2.Hash || ev.Reset {
+			t.Fatalf("late subscription got %+v, want index %d", ev, idx)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("late subscription: no event within 5s")
+	}
+
+	cancel()
+	for n, ch := range append(subs, late) {
+		deadline := time.After(5 * time.Second)
+	drain:
+		for {
+			select {
+			case _, ok := <-ch:
+				if !ok {
+					break drain
+				}
+			case <-deadline:
+				t.Fatalf("subscription %d not closed after its context ended", n)
+			}
+		}
+	}
 }

@@ -79,13 +79,22 @@ type memStore struct {
 	cpSize     uint64
 	cpSigned   []byte
 	checkpoint bool
+	events     *registry.EventBus
 }
 
 func newMemStore() *memStore {
-	return &memStore{ref: newReference(), heads: map[string]registry.Head{}, history: map[string][]uint64{}}
+	return &memStore{ref: newReference(), heads: map[string]registry.Head{}, history: map[string][]uint64{}, events: registry.NewEventBus(0)}
+}
+
+func (m *memStore) Events(ctx context.Context) (<-chan registry.Event, error) {
+	return m.events.Subscribe(ctx), nil
 }
 
 func (m *memStore) Append(ctx context.Context, want registry.Head, leaf registry.Leaf) (uint64, error) {
+	return m.AppendGuarded(ctx, want, nil, leaf)
+}
+
+func (m *memStore) AppendGuarded(ctx context.Context, want registry.Head, guards []registry.Guard, leaf registry.Leaf) (uint64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
@@ -97,6 +106,11 @@ func (m *memStore) Append(ctx context.Context, want registry.Head, leaf registry
 	if m.heads[leaf.Subject] != want {
 		return 0, registry.ErrConflict
 	}
+	for _, g := range guards {
+		if m.heads[g.Subject] != g.Head {
+			return 0, registry.ErrConflict
+		}
+	}
 	leaf.Index = uint64(len(m.leaves))
 	leaf.Data = bytes.Clone(leaf.Data)
 	if err := m.ref.add(leaf.Data); err != nil {
@@ -105,6 +119,7 @@ func (m *memStore) Append(ctx context.Context, want registry.Head, leaf registry
 	m.leaves = append(m.leaves, leaf)
 	m.heads[leaf.Subject] = registry.Head{Seq: leaf.Seq, Hash: leaf.Hash}
 	m.history[leaf.Subject] = append(m.history[leaf.Subject], leaf.Index)
+	m.events.Publish(registry.LeafEvent(leaf)) // under mu: in index order
 	return leaf.Index, nil
 }
 
