@@ -70,6 +70,9 @@ func (s *Service) IssueBatch(ctx context.Context, tenantID string, next func() (
 		if err := s.recordChunk(ctx, chunk); err != nil {
 			return sum, err
 		}
+		if err := s.supersedeChunk(ctx, t, chunk, reqs); err != nil {
+			return sum, err
+		}
 		for _, r := range chunk {
 			if r.Err != nil {
 				sum.Failed++
@@ -94,6 +97,14 @@ func (s *Service) secureChunk(ctx context.Context, t Tenant, signer vc.Signer, c
 	for range runtime.GOMAXPROCS(0) {
 		wg.Go(func() {
 			for i := range work {
+				if chunk[i].Err == nil && reqs[i].Options.Supersedes != "" {
+					if _, err := s.loadRecord(ctx, t.ID, reqs[i].Options.Supersedes); err != nil {
+						chunk[i].Err = err
+						if errors.Is(err, ErrNotFound) {
+							chunk[i].Err = &Rejection{Fields: []vc.FieldError{{Field: "/options/supersedes", Detail: err.Error()}}}
+						}
+					}
+				}
 				if chunk[i].Err == nil {
 					chunk[i].Issued, chunk[i].Err = s.issue(ctx, t, signer, reqs[i])
 				}
@@ -134,4 +145,30 @@ func (s *Service) recordChunk(ctx context.Context, chunk []BatchResult) error {
 		return nil
 	}
 	return s.kv.PutMany(ctx, bucketIssued, items)
+}
+
+// supersedeChunk revokes, in one status change, the credentials that the
+// chunk's issued renewals supersede.
+func (s *Service) supersedeChunk(ctx context.Context, t Tenant, chunk []BatchResult, reqs []IssueRequest) error {
+	var old []string
+	seen := map[string]bool{}
+	for i, r := range chunk {
+		if o := reqs[i].Options.Supersedes; r.Err == nil && o != "" && !seen[o] {
+			old = append(old, o)
+			seen[o] = true
+		}
+	}
+	if len(old) == 0 {
+		return nil
+	}
+	res, err := s.UpdateStatus(ctx, t.ID, StatusRequest{CredentialIDs: old, Action: ActionRevoke, Reason: "superseded by a renewal"})
+	if err != nil {
+		return fmt.Errorf("renewals issued, but revoking the credentials they supersede failed: %w", err)
+	}
+	for i := range chunk {
+		if chunk[i].Err == nil && reqs[i].Options.Supersedes != "" {
+			chunk[i].Issued.Superseded = &StatusResult{Action: res.Action, Updated: 1, IDs: []string{reqs[i].Options.Supersedes}, Ops: res.Ops}
+		}
+	}
+	return nil
 }

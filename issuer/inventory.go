@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/credence/credence/internal/kv"
+	"github.com/credence/credence/registry"
 	"github.com/credence/credence/vc"
 	"github.com/credence/credence/vc/secure"
 )
@@ -30,6 +31,10 @@ type Record struct {
 	// Digest is the SHA-256 of the secured form as returned (the JSON
 	// object, or for enveloped formats the token).
 	Digest string `json:"digest"`
+	// Status is the credential's status entries (index and list), with each
+	// bit's current ledger value when read; Events its status changes.
+	Status []StatusRef   `json:"credentialStatus,omitempty"`
+	Events []StatusEvent `json:"statusEvents,omitempty"`
 }
 
 func newRecord(tenant string, c vc.Credential, f secure.Format, secured any, now time.Time) (Record, error) {
@@ -121,11 +126,27 @@ func (s *Service) Inventory(ctx context.Context, tenantID string, q Query) ([]Re
 	if errors.Is(err, errFull) {
 		next = out[len(out)-1].ID
 	}
+	states := map[string]registry.SubjectState{}
+	for i := range out {
+		if err := s.withStatusBits(ctx, &out[i], states); err != nil {
+			return nil, "", err
+		}
+	}
 	return out, next, nil
 }
 
-// Record reads one inventory entry.
+// Record reads one inventory entry, with the current ledger value of each
+// status entry.
 func (s *Service) Record(ctx context.Context, tenantID, id string) (Record, error) {
+	r, err := s.loadRecord(ctx, tenantID, id)
+	if err != nil {
+		return Record{}, err
+	}
+	return r, s.withStatusBits(ctx, &r, map[string]registry.SubjectState{})
+}
+
+// loadRecord reads one inventory entry as stored.
+func (s *Service) loadRecord(ctx context.Context, tenantID, id string) (Record, error) {
 	b, err := s.kv.Get(ctx, bucketIssued, recordKey(tenantID, id))
 	if errors.Is(err, kv.ErrNotFound) {
 		return Record{}, fmt.Errorf("%w: credential %s of issuer %s", ErrNotFound, id, tenantID)

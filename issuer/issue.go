@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -30,6 +31,14 @@ type IssueOptions struct {
 	CredentialID string `json:"credentialId,omitempty"`
 	// MandatoryPointers (sd-jwt): subject claims always disclosed.
 	MandatoryPointers []string `json:"mandatoryPointers,omitempty"`
+	// CredentialStatus requests status entries: an object or an array of
+	// {"type": "BitstringStatusListEntry", "statusPurpose": "revocation" |
+	// "suspension"}, or false for none. Absent: license credentials get both,
+	// other types none.
+	CredentialStatus json.RawMessage `json:"credentialStatus,omitempty"`
+	// Supersedes names a credential of this issuer that the new one renews:
+	// it is revoked once the new one is issued, in the same call.
+	Supersedes string `json:"supersedes,omitempty"`
 }
 
 // Issued is an issued credential: the secured form to return (a JSON object:
@@ -38,6 +47,8 @@ type IssueOptions struct {
 type Issued struct {
 	Credential any
 	Record     Record
+	// Superseded reports the revocation of the credential this one renews.
+	Superseded *StatusResult
 }
 
 // Issue validates, secures and records one credential for a tenant.
@@ -50,12 +61,27 @@ func (s *Service) Issue(ctx context.Context, tenantID string, req IssueRequest) 
 	if err != nil {
 		return nil, err
 	}
+	if req.Options.Supersedes != "" {
+		if _, err := s.loadRecord(ctx, t.ID, req.Options.Supersedes); err != nil {
+			if errors.Is(err, ErrNotFound) {
+				return nil, &Rejection{Fields: []vc.FieldError{{Field: "/options/supersedes", Detail: err.Error()}}}
+			}
+			return nil, err
+		}
+	}
 	out, err := s.issue(ctx, t, signer, req)
 	if err != nil {
 		return nil, err
 	}
 	if err := s.record(ctx, out.Record); err != nil {
 		return nil, err
+	}
+	if old := req.Options.Supersedes; old != "" {
+		res, err := s.UpdateStatus(ctx, t.ID, StatusRequest{CredentialID: old, Action: ActionRevoke, Reason: "superseded by " + out.Record.ID})
+		if err != nil {
+			return nil, fmt.Errorf("issued %s, but revoking the superseded %s failed: %w", out.Record.ID, old, err)
+		}
+		out.Superseded = res
 	}
 	return out, nil
 }
@@ -67,7 +93,7 @@ func (s *Service) issue(ctx context.Context, t Tenant, signer vc.Signer, req Iss
 		return nil, &Rejection{Malformed: true, Fields: []vc.FieldError{{Field: "/options/format", Detail: err.Error()}}}
 	}
 	now := s.now().UTC().Truncate(time.Second)
-	cred, err := s.prepare(t, req, now)
+	cred, refs, err := s.prepare(ctx, t, req, now)
 	if err != nil {
 		return nil, err
 	}
@@ -85,17 +111,21 @@ func (s *Service) issue(ctx context.Context, t Tenant, signer vc.Signer, req Iss
 	if err != nil {
 		return nil, err
 	}
+	rec.Status = refs
 	return &Issued{Credential: secured, Record: rec}, nil
 }
 
 // prepare completes and validates the credential; every problem is reported
 // at once, with pointers relative to the request body.
-func (s *Service) prepare(t Tenant, req IssueRequest, now time.Time) (map[string]any, error) {
+func (s *Service) prepare(ctx context.Context, t Tenant, req IssueRequest, now time.Time) (map[string]any, []StatusRef, error) {
 	if req.Credential == nil {
-		return nil, &Rejection{Malformed: true, Fields: []vc.FieldError{{Field: "/credential", Detail: "required"}}}
+		return nil, nil, &Rejection{Malformed: true, Fields: []vc.FieldError{{Field: "/credential", Detail: "required"}}}
 	}
 	cred := vc.Clone(req.Credential).(map[string]any)
 	var p fields
+	if _, has := cred["credentialStatus"]; has {
+		p.add("/credential/credentialStatus", "status entries are assigned by the issuer: ask for them with options.credentialStatus")
+	}
 	complete(&p, cred, t, req.Options, now)
 	if htype := healthType(&p, vc.Credential(cred)); htype != "" {
 		s.completeHealth(&p, cred, t, htype)
@@ -110,15 +140,23 @@ func (s *Service) prepare(t Tenant, req IssueRequest, now time.Time) (map[string
 			p.add(fmt.Sprintf("/credential/type/%d", i), fmt.Sprintf("issuer %s may not issue %s credentials", t.ID, typ))
 		}
 	}
-	if len(p) == 0 {
-		if err := s.terms.check(cred, s.sec.CheckTerms); err != nil {
-			p.addInvalid("/credential", err)
-		}
+	purposes, ferr := statusPurposes(req.Options, vc.Credential(cred), s.ledger != nil)
+	if ferr != nil {
+		p = append(p, *ferr)
+		malformed = true
 	}
 	if len(p) > 0 {
-		return nil, &Rejection{Malformed: malformed, Fields: p}
+		return nil, nil, &Rejection{Malformed: malformed, Fields: p}
 	}
-	return cred, nil
+	refs, err := s.attachStatus(ctx, t, cred, purposes)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := s.terms.check(cred, s.sec.CheckTerms); err != nil {
+		p.addInvalid("/credential", err)
+		return nil, nil, &Rejection{Fields: p}
+	}
+	return cred, refs, nil
 }
 
 // complete fills what an issuer owns: issuer, id, validFrom.

@@ -32,6 +32,12 @@ type Service struct {
 	holders HolderKeys
 	now     func() time.Time
 	terms   *termCache
+
+	ledger   StatusLedger
+	opSigner OpSigner
+	baseURL  string
+	listBits int
+	status   statusState
 }
 
 // Option configures a Service.
@@ -43,6 +49,7 @@ func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = 
 // New returns an issuance service over its seams.
 func New(store kv.Store, dids DIDs, keys Keys, tokens Tokens, sec Securer, holders HolderKeys, opts ...Option) *Service {
 	s := &Service{kv: store, dids: dids, keys: keys, tokens: tokens, sec: sec, holders: holders, now: time.Now, terms: newTermCache(4096)}
+	s.status.pools = map[string]*reserved{}
 	for _, o := range opts {
 		o(s)
 	}

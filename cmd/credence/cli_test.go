@@ -264,6 +264,10 @@ func testServer(t *testing.T) (*server.Server, *httptest.Server, config.Config) 
 	cfg := config.Defaults()
 	cfg.DataDir = t.TempDir()
 	cfg.AdminToken = testAdminToken
+	// The public URL is the test server's own, so the status lists named in
+	// issued credentials can be fetched.
+	ts := httptest.NewUnstartedServer(http.NotFoundHandler())
+	cfg.PublicURL = "http://" + ts.Listener.Addr().String()
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -271,7 +275,8 @@ func testServer(t *testing.T) (*server.Server, *httptest.Server, config.Config) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(srv.Handler())
+	ts.Config.Handler = srv.Handler()
+	ts.Start()
 	t.Cleanup(func() { ts.Close(); srv.Close() })
 	return srv, ts, cfg
 }

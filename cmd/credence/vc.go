@@ -18,6 +18,7 @@ import (
 	"github.com/credence/credence/vc"
 	"github.com/credence/credence/vc/healthcare"
 	"github.com/credence/credence/vc/secure"
+	"github.com/credence/credence/verifier"
 	"github.com/spf13/cobra"
 )
 
@@ -100,6 +101,7 @@ type vcVerifyOutput struct {
 	ValidFrom          string   `json:"validFrom,omitempty"`
 	ValidUntil         string   `json:"validUntil,omitempty"`
 	Disclosed          []string `json:"disclosed,omitempty"`
+	Status             []string `json:"status,omitempty"`
 	Errors             []string `json:"errors,omitempty"`
 	Warnings           []string `json:"warnings,omitempty"`
 }
@@ -171,9 +173,45 @@ func verifyCredential(ctx context.Context, b []byte, srv string, now time.Time) 
 		}
 	}
 	if len(c.Status()) > 0 {
-		out.Warnings = append(out.Warnings, "status (revocation, suspension) was not checked")
+		checkStatus(ctx, &out, eng, srv, c)
 	}
 	return out
+}
+
+// checkStatus fetches the credential's status lists over HTTP(S), verifies
+// them and reads the bits. The ledger is not consulted offline: a list's
+// history is only checked by a server's verifier (POST /credentials/verify).
+func checkStatus(ctx context.Context, out *vcVerifyOutput, eng *secure.Engine, srv string, c vc.Credential) {
+	keys := vc.DIDKeys{Resolver: cliResolver(srv)}
+	checker := &verifier.StatusChecker{Fetch: verifier.HTTPFetcher{Client: &http.Client{Timeout: 15 * time.Second}},
+		Verify: func(ctx context.Context, raw []byte) (vc.Credential, error) {
+			in, err := secure.ParseInput(raw)
+			if err != nil {
+				return nil, err
+			}
+			v, err := eng.VerifyCredential(ctx, in, keys, secure.VerifyOptions{Skew: time.Minute})
+			if err != nil {
+				return nil, err
+			}
+			return v.Credential, nil
+		}}
+	res, err := checker.Check(ctx, c)
+	if err != nil {
+		out.Verified = false
+		out.Errors = append(out.Errors, "status: "+err.Error())
+		return
+	}
+	for _, r := range res {
+		switch {
+		case r.Code == "":
+			out.Status = append(out.Status, fmt.Sprintf("%s: clear (%s #%d)", r.Purpose, r.List, r.Index))
+		case r.Warning:
+			out.Warnings = append(out.Warnings, r.Code+": "+r.Detail)
+		default:
+			out.Verified = false
+			out.Errors = append(out.Errors, r.Code+": "+r.Detail)
+		}
+	}
 }
 
 func printVerify(w io.Writer, o vcVerifyOutput) {
@@ -187,6 +225,9 @@ func printVerify(w io.Writer, o vcVerifyOutput) {
 		if kv[1] != "" {
 			fmt.Fprintf(w, "  %-10s %s\n", kv[0], kv[1])
 		}
+	}
+	for _, st := range o.Status {
+		fmt.Fprintf(w, "  status     %s\n", st)
 	}
 	for _, e := range o.Errors {
 		fmt.Fprintf(w, "  error: %s\n", e)

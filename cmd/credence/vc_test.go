@@ -69,6 +69,17 @@ func TestIssueAndVerifyCLI(t *testing.T) {
 	_ = os.WriteFile(subject, b, 0o600)
 	runErr(t, []string{"vc", "issue", "--server", ts.URL, "--token", created.Token, "--issuer", created.Issuer.ID,
 		"--type", "MedicalLicenseCredential", "--subject", subject}, "422", "/credential/credentialSubject/npi")
+	// Revoked: vc verify fetches the status list and says so.
+	var issued struct{ ID string }
+	_ = json.Unmarshal(cred, &issued)
+	if code, body := httpDo(t, "POST", ts.URL+"/issuers/"+created.Issuer.ID+"/credentials/status", created.Token,
+		`{"credentialId":"`+issued.ID+`","action":"revoke","reason":"test"}`); code != 200 {
+		t.Fatalf("revoke: %d %s", code, body)
+	}
+	out, err = run(t, "vc", "verify", filepath.Join(dir, "di.json"), "--server", ts.URL)
+	if err == nil || !strings.Contains(out, "NOT VERIFIED") || !strings.Contains(out, "CREDENTIAL_REVOKED") {
+		t.Errorf("revoked credential: %v\n%s", err, out)
+	}
 	// did:credence without a server cannot be resolved offline.
 	out, _ = run(t, "vc", "verify", filepath.Join(dir, "jwt.json"))
 	if !strings.Contains(out, "NOT VERIFIED") {

@@ -42,6 +42,7 @@ type Config struct {
 	WebMaxBytes     int64         `name:"did-web-max-bytes" usage:"largest accepted remote did:web document"`
 	WebAllowPrivate bool          `name:"did-web-allow-private" usage:"allow did:web hosts on loopback/private addresses (development only)"`
 	CacheTTL        time.Duration `name:"resolver-cache-ttl" usage:"how long resolved did:web documents are cached"`
+	StatusMaxAge    time.Duration `name:"status-max-age" usage:"freshness bound of fetched status lists (registry events invalidate them sooner)"`
 }
 
 // Defaults returns the default configuration.
@@ -49,7 +50,7 @@ func Defaults() Config {
 	return Config{
 		Addr: "127.0.0.1:8080", DataDir: "./credence-data", LogLevel: "info", LogFormat: "json", RedisPrefix: "credence:",
 		MaxBodyBytes: 1 << 20, ShutdownTimeout: 15 * time.Second,
-		WebTimeout: 5 * time.Second, WebMaxBytes: 256 << 10, CacheTTL: time.Minute,
+		WebTimeout: 5 * time.Second, WebMaxBytes: 256 << 10, CacheTTL: time.Minute, StatusMaxAge: 5 * time.Minute,
 	}
 }
 
@@ -234,7 +235,7 @@ func (c *Config) Validate() error {
 	if c.WebMaxBytes < 1024 || c.WebMaxBytes > 16<<20 {
 		bad("did-web-max-bytes", "must be between 1 KiB and 16 MiB, got %d", c.WebMaxBytes)
 	}
-	for name, d := range map[string]time.Duration{"shutdown-timeout": c.ShutdownTimeout, "did-web-timeout": c.WebTimeout, "resolver-cache-ttl": c.CacheTTL} {
+	for name, d := range map[string]time.Duration{"shutdown-timeout": c.ShutdownTimeout, "did-web-timeout": c.WebTimeout, "resolver-cache-ttl": c.CacheTTL, "status-max-age": c.StatusMaxAge} {
 		if d <= 0 {
 			bad(name, "must be a positive duration, got %s", d)
 		}

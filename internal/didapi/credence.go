@@ -510,3 +510,15 @@ func (h *Hosted) AssertionKey(ctx context.Context, id string) (vm string, keyID 
 	}
 	return ref, k.id, nil
 }
+
+// SignOp signs a ledger op for another subject that a hosted did:credence DID
+// controls (a status list of an issuer): one proof by the DID's current update
+// key, which the ledger checks against the DID's state.
+func (h *Hosted) SignOp(ctx context.Context, id string, op *registry.Op) error {
+	s, err := h.load(ctx, id)
+	if err != nil {
+		return err
+	}
+	op.Proofs = nil
+	return h.sign(ctx, op, s.update)
+}

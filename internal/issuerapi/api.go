@@ -17,6 +17,7 @@ import (
 	"github.com/credence/credence/internal/httpx"
 	"github.com/credence/credence/internal/registryapi"
 	"github.com/credence/credence/issuer"
+	"github.com/credence/credence/registry"
 	"github.com/credence/credence/vc"
 	"github.com/gin-gonic/gin"
 )
@@ -25,6 +26,13 @@ import (
 // MaxBatchBytes rather than the server-wide one.
 const BatchRoute = "/issuers/:issuer/credentials/batch"
 
+// StatusRoute is the status change route; its body limit is MaxStatusBytes
+// (a bulk change lists up to issuer.MaxStatusIDs credential ids).
+const StatusRoute = "/issuers/:issuer/credentials/status"
+
+// MaxStatusBytes bounds one status change request body.
+const MaxStatusBytes = 16 << 20
+
 // MaxBatchBytes bounds one bulk request body (NDJSON, one request per line).
 const MaxBatchBytes = 1 << 30
 
@@ -32,6 +40,8 @@ const MaxBatchBytes = 1 << 30
 type API struct {
 	Issuer *issuer.Service
 	Log    *slog.Logger
+	// Ledger serves the ledger proof of status lists (optional).
+	Ledger *registry.Log
 }
 
 // Routes mounts the admin routes on admin (which must require the admin
@@ -45,6 +55,13 @@ func (a *API) Routes(admin, tenant gin.IRoutes) {
 	tenant.POST(BatchRoute, a.batch)
 	tenant.GET("/issuers/:issuer/credentials", a.inventory)
 	tenant.GET("/issuers/:issuer/credentials/:id", a.record)
+	tenant.POST(StatusRoute, a.updateStatus)
+}
+
+// PublicRoutes mounts the routes anyone may read: the status lists.
+func (a *API) PublicRoutes(r gin.IRoutes) {
+	r.GET("/status/:issuer/:list", a.statusList)
+	r.GET("/status/:issuer/:list/proof", a.statusListProof)
 }
 
 // TenantScope is the scope function for the tenant routes.
@@ -96,7 +113,11 @@ func (a *API) issue(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	httpx.JSON(c, http.StatusCreated, "application/json", gin.H{"verifiableCredential": out.Credential})
+	body := gin.H{"verifiableCredential": out.Credential}
+	if out.Superseded != nil {
+		body["superseded"] = out.Superseded
+	}
+	httpx.JSON(c, http.StatusCreated, "application/json", body)
 }
 
 func (a *API) inventory(c *gin.Context) {

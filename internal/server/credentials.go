@@ -5,6 +5,9 @@ import (
 	"crypto"
 	"fmt"
 	"maps"
+	"net/http"
+	"strings"
+	"time"
 
 	"github.com/credence/credence/did"
 	"github.com/credence/credence/internal/auth"
@@ -12,9 +15,12 @@ import (
 	"github.com/credence/credence/internal/issuerapi"
 	"github.com/credence/credence/internal/keys"
 	"github.com/credence/credence/issuer"
+	"github.com/credence/credence/registry"
+	"github.com/credence/credence/vc"
 	"github.com/credence/credence/vc/healthcare"
 	"github.com/credence/credence/vc/ld"
 	"github.com/credence/credence/vc/secure"
+	"github.com/credence/credence/verifier"
 )
 
 // NewProcessor is the JSON-LD processor of the service: the embedded
@@ -34,8 +40,58 @@ func Assets() *issuerapi.Assets {
 // newIssuer wires the issuance service to the hosted DIDs, the key manager,
 // the token store and the resolver.
 func (s *Server) newIssuer(hosted *didapi.Hosted, resolver *did.Resolver) *issuer.Service {
-	eng := secure.New(NewProcessor())
-	return issuer.New(s.store, issuerDIDs{hosted}, s.keys, issuerTokens{s.tokens}, eng, holderKeys{resolver})
+	return issuer.New(s.store, issuerDIDs{hosted}, s.keys, issuerTokens{s.tokens}, s.engine, holderKeys{resolver},
+		issuer.WithStatusLists(s.ledger, issuerDIDs{hosted}, s.cfg.PublicURL))
+}
+
+// newVerifier wires the verifier: proofs resolve keys through the resolver;
+// status lists are fetched (this server's own lists without HTTP), checked
+// against the ledger, and dropped from the cache by registry events.
+func (s *Server) newVerifier(ctx context.Context, iss *issuer.Service, resolver *did.Resolver) *verifier.Verifier {
+	keys := vc.DIDKeys{Resolver: resolver}
+	checker := &verifier.StatusChecker{
+		Fetch: localLists{prefix: strings.TrimRight(s.cfg.PublicURL, "/") + "/status/", issuer: iss,
+			remote: verifier.HTTPFetcher{Client: &http.Client{Timeout: s.cfg.WebTimeout}}},
+		Verify: func(ctx context.Context, raw []byte) (vc.Credential, error) {
+			in, err := secure.ParseInput(raw)
+			if err != nil {
+				return nil, err
+			}
+			v, err := s.engine.VerifyCredential(ctx, in, keys, secure.VerifyOptions{})
+			if err != nil {
+				return nil, err
+			}
+			return v.Credential, nil
+		},
+		Ledger: s.ledger,
+		MaxAge: s.cfg.StatusMaxAge,
+	}
+	go checker.Watch(s.ledger.Subscribe(ctx))
+	return &verifier.Verifier{Engine: s.engine, Keys: keys, Status: checker, Skew: time.Minute}
+}
+
+// localLists serves this server's own status lists from the issuer service
+// and fetches every other list over HTTP.
+type localLists struct {
+	prefix string
+	issuer *issuer.Service
+	remote verifier.Fetcher
+}
+
+func (l localLists) Fetch(ctx context.Context, url string) ([]byte, error) {
+	rest, ok := strings.CutPrefix(url, l.prefix)
+	if !ok {
+		return l.remote.Fetch(ctx, url)
+	}
+	tenant, list, ok := strings.Cut(rest, "/")
+	if !ok || strings.Contains(list, "/") {
+		return nil, fmt.Errorf("%s is not a status list of this server", url)
+	}
+	doc, err := l.issuer.StatusList(ctx, tenant, list)
+	if err != nil {
+		return nil, err
+	}
+	return doc.Credential, nil
 }
 
 type issuerDIDs struct{ h *didapi.Hosted }
@@ -50,6 +106,10 @@ func (d issuerDIDs) CreateIssuerDID(ctx context.Context, alg, label string) (str
 		return "", err
 	}
 	return res.Record.DID, nil
+}
+
+func (d issuerDIDs) SignOp(ctx context.Context, id string, op *registry.Op) error {
+	return d.h.SignOp(ctx, id, op)
 }
 
 func (d issuerDIDs) AssertionKey(ctx context.Context, id string) (string, string, error) {

@@ -68,7 +68,7 @@ func createTenant(t *testing.T, base, body string) tenantOut {
 	return out
 }
 
-func licenseBody(t *testing.T, subject map[string]any, format string) string {
+func licenseBody(t testing.TB, subject map[string]any, format string) string {
 	b, _ := json.Marshal(map[string]any{"credential": map[string]any{
 		"@context":          []any{vc.ContextV2, healthcare.ContextURL},
 		"type":              []any{"VerifiableCredential", "MedicalLicenseCredential"},

@@ -27,7 +27,9 @@ import (
 	"github.com/credence/credence/internal/kv/boltkv"
 	"github.com/credence/credence/internal/kv/rediskv"
 	"github.com/credence/credence/internal/registryapi"
+	"github.com/credence/credence/internal/verifierapi"
 	"github.com/credence/credence/registry"
+	"github.com/credence/credence/vc/secure"
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -45,6 +47,9 @@ type Server struct {
 	tokens *auth.Store
 	bolt   *boltkv.Store
 	ledger *registry.Log
+	engine *secure.Engine
+	// stop ends background work (registry event watchers) on Close.
+	stop context.CancelFunc
 	// LedgerKey is the note verifier key of the registry's checkpoints.
 	LedgerKey string
 	// BootstrapToken is the admin token made on this start, to be shown once; empty
@@ -122,7 +127,10 @@ func (s *Server) bootstrap(ctx context.Context) error {
 	if s.BootstrapToken, err = s.tokens.Bootstrap(ctx, s.cfg.AdminToken); err != nil {
 		return fmt.Errorf("admin token: %w", err)
 	}
-	s.handler = s.routes(hosted)
+	s.engine = secure.New(NewProcessor())
+	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
+	s.stop = stop
+	s.handler = s.routes(bg, hosted)
 	return nil
 }
 
@@ -143,7 +151,7 @@ func (s *Server) masterKey() (keys.MasterKey, error) {
 	return k, err
 }
 
-func (s *Server) routes(hosted *didapi.Hosted) http.Handler {
+func (s *Server) routes(ctx context.Context, hosted *didapi.Hosted) http.Handler {
 	gin.SetMode(gin.ReleaseMode)
 	e := gin.New()
 	e.UseRawPath = true
@@ -152,7 +160,7 @@ func (s *Server) routes(hosted *didapi.Hosted) http.Handler {
 	e.ContextWithFallback = true
 	prom := prometheus.NewRegistry()
 	prom.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	e.Use(httpx.RequestIDs(), httpx.Recover(s.log), httpx.NewMetrics(prom).Handler(), httpx.AccessLog(s.log), httpx.LimitBody(s.cfg.MaxBodyBytes, map[string]int64{issuerapi.BatchRoute: issuerapi.MaxBatchBytes}))
+	e.Use(httpx.RequestIDs(), httpx.Recover(s.log), httpx.NewMetrics(prom).Handler(), httpx.AccessLog(s.log), httpx.LimitBody(s.cfg.MaxBodyBytes, map[string]int64{issuerapi.BatchRoute: issuerapi.MaxBatchBytes, issuerapi.StatusRoute: issuerapi.MaxStatusBytes, registryapi.SubmitRoute: registryapi.MaxSubmitBytes}))
 
 	e.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	e.GET("/readyz", s.ready)
@@ -165,8 +173,12 @@ func (s *Server) routes(hosted *didapi.Hosted) http.Handler {
 	api := &didapi.API{Resolver: resolver, Hosted: hosted, Log: s.log}
 	admin := e.Group("/", httpx.Require(s.tokens, s.log, auth.ScopeAdmin))
 	api.Routes(e, admin)
-	ia := &issuerapi.API{Issuer: s.newIssuer(hosted, resolver), Log: s.log}
+	iss := s.newIssuer(hosted, resolver)
+	ia := &issuerapi.API{Issuer: iss, Log: s.log, Ledger: s.ledger}
 	ia.Routes(admin, e.Group("/", httpx.RequireScope(s.tokens, s.log, issuerapi.TenantScope)))
+	ia.PublicRoutes(e)
+	va := &verifierapi.API{Verifier: s.newVerifier(ctx, iss, resolver), Log: s.log}
+	va.Routes(e)
 	Assets().Routes(e)
 	reg := &registryapi.API{Log: s.ledger, VerifierKey: s.LedgerKey, Logger: s.log}
 	reg.Routes(e, e.Group("/", httpx.Require(s.tokens, s.log, registryapi.ScopeRegistry)))
@@ -254,6 +266,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 
 // Close releases storage.
 func (s *Server) Close() error {
+	if s.stop != nil {
+		s.stop()
+	}
 	var errs []error
 	if s.store != nil {
 		errs = append(errs, s.store.Close())

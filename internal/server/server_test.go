@@ -29,7 +29,7 @@ func TestMain(m *testing.M) { testredis.Main(m) }
 
 const adminToken = "test-admin-token-0123456789abcdef"
 
-func testConfig(t *testing.T) config.Config {
+func testConfig(t testing.TB) config.Config {
 	t.Helper()
 	cfg := config.Defaults()
 	cfg.DataDir = t.TempDir()
@@ -51,7 +51,7 @@ func newServer(t *testing.T, cfg config.Config) (*Server, *httptest.Server) {
 	return s, ts
 }
 
-func do(t *testing.T, method, url, token, body string, hdr ...string) (*http.Response, []byte) {
+func do(t testing.TB, method, url, token, body string, hdr ...string) (*http.Response, []byte) {
 	t.Helper()
 	req, _ := http.NewRequest(method, url, strings.NewReader(body))
 	if token != "" {

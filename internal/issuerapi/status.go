@@ -1,0 +1,89 @@
+package issuerapi
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/credence/credence/internal/httpx"
+	"github.com/credence/credence/issuer"
+	"github.com/credence/credence/registry"
+	"github.com/gin-gonic/gin"
+)
+
+// MediaVC is the media type of a credential secured with an embedded proof
+// (VC Data Model 2.0, §6.3).
+const MediaVC = "application/vc"
+
+// updateStatus is VC-API's POST /credentials/status: revoke, suspend or
+// reinstate one credential, or many (credentialIds) in one ledger op per list.
+func (a *API) updateStatus(c *gin.Context) {
+	var req issuer.StatusRequest
+	if !bindStrict(c, &req) {
+		return
+	}
+	res, err := a.Issuer.UpdateStatus(c.Request.Context(), c.Param("issuer"), req)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, res)
+}
+
+// statusList serves a signed status list credential at its
+// statusListCredential URL. It is public. Caching: a verifier may keep it for
+// the ttl it states; the ETag is the ledger version, so revalidation is cheap,
+// and the Credence-Ledger-* headers say which ledger op it reflects.
+func (a *API) statusList(c *gin.Context) {
+	doc, err := a.Issuer.StatusList(c.Request.Context(), c.Param("issuer"), c.Param("list"))
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	etag := fmt.Sprintf(`"%d"`, doc.Seq)
+	h := c.Writer.Header()
+	h.Set("ETag", etag)
+	h.Set("Last-Modified", doc.Updated.UTC().Format(http.TimeFormat))
+	h.Set("Cache-Control", fmt.Sprintf("public, max-age=%d, must-revalidate", int(issuer.StatusListTTL/time.Second)))
+	h.Set("Credence-Ledger-Subject", doc.Subject)
+	h.Set("Credence-Ledger-Seq", strconv.FormatUint(doc.Seq, 10))
+	h.Set("Link", fmt.Sprintf(`<%s/proof>; rel="ledger-proof"`, c.Request.URL.Path))
+	if match := c.GetHeader("If-None-Match"); match != "" && match == etag {
+		c.Status(http.StatusNotModified)
+		return
+	}
+	c.Data(http.StatusOK, MediaVC, doc.Credential)
+}
+
+// statusListProof serves the ledger proof of a status list's current
+// version: a signed checkpoint and the inclusion proof of the list's latest
+// op (registry.Bundle), which carries the listHash the served list must
+// have. The whole op chain is at /registry/subjects/{subject}.
+func (a *API) statusListProof(c *gin.Context) {
+	if a.Ledger == nil {
+		httpx.WriteProblem(c, httpx.NotFound("this server does not hold the ledger"))
+		return
+	}
+	doc, err := a.Issuer.StatusList(c.Request.Context(), c.Param("issuer"), c.Param("list"))
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	ops, err := a.Ledger.History(c.Request.Context(), doc.Subject)
+	if errors.Is(err, registry.ErrNotFound) {
+		httpx.WriteProblem(c, httpx.NotFound("status list is not on the ledger"))
+		return
+	}
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	bundle, err := a.Ledger.Bundle(c.Request.Context(), ops[len(ops)-1:])
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.Data(http.StatusOK, "application/json", bundle)
+}
