@@ -196,3 +196,14 @@ func (w *WebMethod) fetch(ctx context.Context, u *url.URL) ([]byte, error) {
 	}
 	return body, nil
 }
+
+// PublicHTTPClient is the client did:web uses, for other fetches a server makes
+// on behalf of its callers (status lists): the timeout, at most three
+// HTTPS-only redirects, and no connections to loopback, private, link-local or
+// other non-public addresses unless allowPrivate.
+func PublicHTTPClient(timeout time.Duration, allowPrivate bool) *http.Client {
+	if timeout <= 0 {
+		timeout = DefaultWebTimeout
+	}
+	return newWebClient(timeout, allowPrivate)
+}

@@ -97,13 +97,8 @@ func (s *Service) secureChunk(ctx context.Context, t Tenant, signer vc.Signer, c
 	for range runtime.GOMAXPROCS(0) {
 		wg.Go(func() {
 			for i := range work {
-				if chunk[i].Err == nil && reqs[i].Options.Supersedes != "" {
-					if _, err := s.loadRecord(ctx, t.ID, reqs[i].Options.Supersedes); err != nil {
-						chunk[i].Err = err
-						if errors.Is(err, ErrNotFound) {
-							chunk[i].Err = &Rejection{Fields: []vc.FieldError{{Field: "/options/supersedes", Detail: err.Error()}}}
-						}
-					}
+				if chunk[i].Err == nil {
+					chunk[i].Err = s.checkSupersedes(ctx, t, reqs[i].Options.Supersedes)
 				}
 				if chunk[i].Err == nil {
 					chunk[i].Issued, chunk[i].Err = s.issue(ctx, t, signer, reqs[i])

@@ -15,6 +15,7 @@ import (
 	"github.com/credence/credence/vc"
 	"github.com/credence/credence/vc/healthcare"
 	"github.com/credence/credence/vc/secure"
+	"github.com/credence/credence/vc/status"
 )
 
 // IssueRequest is the body of VC-API's issue call.
@@ -61,13 +62,8 @@ func (s *Service) Issue(ctx context.Context, tenantID string, req IssueRequest) 
 	if err != nil {
 		return nil, err
 	}
-	if req.Options.Supersedes != "" {
-		if _, err := s.loadRecord(ctx, t.ID, req.Options.Supersedes); err != nil {
-			if errors.Is(err, ErrNotFound) {
-				return nil, &Rejection{Fields: []vc.FieldError{{Field: "/options/supersedes", Detail: err.Error()}}}
-			}
-			return nil, err
-		}
+	if err := s.checkSupersedes(ctx, t, req.Options.Supersedes); err != nil {
+		return nil, err
 	}
 	out, err := s.issue(ctx, t, signer, req)
 	if err != nil {
@@ -84,6 +80,25 @@ func (s *Service) Issue(ctx context.Context, tenantID string, req IssueRequest) 
 		out.Superseded = res
 	}
 	return out, nil
+}
+
+// checkSupersedes checks, before anything is issued, that a renewal's
+// predecessor can be revoked: it is this tenant's and has a revocation entry.
+func (s *Service) checkSupersedes(ctx context.Context, t Tenant, old string) error {
+	if old == "" {
+		return nil
+	}
+	r, err := s.loadRecord(ctx, t.ID, old)
+	if errors.Is(err, ErrNotFound) {
+		return &Rejection{Fields: []vc.FieldError{{Field: "/options/supersedes", Detail: err.Error()}}}
+	}
+	if err != nil {
+		return err
+	}
+	if !slices.ContainsFunc(r.Status, func(ref StatusRef) bool { return ref.Purpose == status.PurposeRevocation }) {
+		return &Rejection{Fields: []vc.FieldError{{Field: "/options/supersedes", Detail: old + " has no revocation status entry, so it cannot be revoked by its renewal"}}}
+	}
+	return nil
 }
 
 // issue prepares and secures without recording (the batch records in chunks).

@@ -38,6 +38,7 @@ type Service struct {
 	baseURL  string
 	listBits int
 	status   statusState
+	onChange func(url string)
 }
 
 // Option configures a Service.

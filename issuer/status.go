@@ -2,6 +2,8 @@ package issuer
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -72,6 +74,13 @@ func WithStatusLists(ledger StatusLedger, signer OpSigner, baseURL string) Optio
 // status.MinBits).
 func WithStatusListSize(bits int) Option { return func(s *Service) { s.listBits = bits } }
 
+// OnStatusChange registers f, called with a list's URL as soon as a change
+// of it is on the ledger (before UpdateStatus returns): the server drops the
+// list from its own verifier's cache there, so a revocation is effective in
+// this process at once (other processes learn it from registry events). Set
+// it before use.
+func (s *Service) OnStatusChange(f func(url string)) { s.onChange = f }
+
 // StatusRef is one status entry of an issued credential.
 type StatusRef struct {
 	Purpose string `json:"statusPurpose"`
@@ -109,7 +118,28 @@ type listMeta struct {
 func listKey(tenant, id string) string      { return "l\x00" + tenant + "\x00" + id }
 func openKey(tenant, purpose string) string { return "o\x00" + tenant + "\x00" + purpose }
 func signedKey(tenant, id string) string    { return "s\x00" + tenant + "\x00" + id }
-func listID(purpose string, n int) string   { return purpose + "-" + strconv.Itoa(n) }
+
+// listID names list n of a purpose with a random suffix, so nobody can
+// claim a tenant's next list URL on the ledger before the tenant does.
+func listID(purpose string, n int) string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return purpose + "-" + strconv.Itoa(n) + "-" + hex.EncodeToString(b[:])
+}
+
+// listNumber is n of a list id made by listID (-1 when it is not one).
+func listNumber(id, purpose string) int {
+	rest, ok := strings.CutPrefix(id, purpose+"-")
+	if !ok {
+		return -1
+	}
+	num, _, _ := strings.Cut(rest, "-")
+	n, err := strconv.Atoi(num)
+	if err != nil {
+		return -1
+	}
+	return n
+}
 func (s *Service) listURL(tenant, id string) string {
 	return s.baseURL + "/status/" + tenant + "/" + id
 }
@@ -215,16 +245,21 @@ func (s *Service) attachStatus(ctx context.Context, t Tenant, cred map[string]an
 
 // allocate hands out one index of the tenant's open list of purpose.
 func (s *Service) allocate(ctx context.Context, t Tenant, purpose string) (StatusRef, error) {
-	s.status.mu.Lock()
-	defer s.status.mu.Unlock()
 	key := t.ID + "\x00" + purpose
+	mu := s.status.listLock("alloc\x00" + key)
+	mu.Lock()
+	defer mu.Unlock()
+	s.status.mu.Lock()
 	r := s.status.pools[key]
+	s.status.mu.Unlock()
 	if r == nil || len(r.idx) == 0 {
 		var err error
 		if r, err = s.reserve(ctx, t, purpose); err != nil {
 			return StatusRef{}, err
 		}
+		s.status.mu.Lock()
 		s.status.pools[key] = r
+		s.status.mu.Unlock()
 	}
 	i := r.idx[len(r.idx)-1]
 	r.idx = r.idx[:len(r.idx)-1]
@@ -348,7 +383,7 @@ func (s *Service) createList(ctx context.Context, t Tenant, purpose string, n in
 	}
 	// Move the open pointer forward (never back).
 	err = s.kv.Update(ctx, bucketStatus, openKey(t.ID, purpose), func(old []byte) ([]byte, error) {
-		if cur, err := strconv.Atoi(strings.TrimPrefix(string(old), purpose+"-")); err == nil && cur >= n {
+		if listNumber(string(old), purpose) >= n {
 			return old, nil
 		}
 		return []byte(id), nil
@@ -606,6 +641,9 @@ func (s *Service) changeList(ctx context.Context, t Tenant, url, purpose string,
 		if err != nil {
 			return StatusOp{}, fmt.Errorf("the ledger refused the change of %s: %w", url, err)
 		}
+		if s.onChange != nil {
+			s.onChange(url) // this process's verifier sees the change before the call returns
+		}
 		out := StatusOp{List: url, Seq: rec.Seq, Index: rec.Index}
 		if set {
 			out.Set = len(idx)
@@ -623,10 +661,14 @@ type ListDocument struct {
 	Seq     uint64
 	Updated time.Time
 	Subject string
+	// VM is the verification method that signed it.
+	VM string
 }
 
 type signedList struct {
-	Seq        uint64          `json:"seq"`
+	Seq uint64 `json:"seq"`
+	// VM is the key that signed: a rotation of the issuer's key re-signs.
+	VM         string          `json:"vm"`
 	Time       string          `json:"time"`
 	Credential json.RawMessage `json:"credential"`
 }
@@ -655,9 +697,17 @@ func (s *Service) StatusList(ctx context.Context, tenantID, id string) (*ListDoc
 	}
 	updated, _ := time.Parse(registry.TimeLayout, st.Time)
 	doc := &ListDocument{Seq: st.Seq, Updated: updated, Subject: meta.URL}
+	if st.StatusList.Issuer != t.DID || st.StatusList.Purpose != meta.Purpose {
+		return nil, fmt.Errorf("the ledger's subject %s is not a %s list of %s", meta.URL, meta.Purpose, t.DID)
+	}
+	signer, err := s.signer(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	doc.VM = signer.VerificationMethod
 	if b, err := s.kv.Get(ctx, bucketStatus, signedKey(t.ID, id)); err == nil {
 		var sl signedList
-		if json.Unmarshal(b, &sl) == nil && sl.Seq == st.Seq {
+		if json.Unmarshal(b, &sl) == nil && sl.Seq == st.Seq && sl.VM == signer.VerificationMethod {
 			doc.Credential = sl.Credential
 			return doc, nil
 		}
@@ -675,18 +725,14 @@ func (s *Service) StatusList(ctx context.Context, tenantID, id string) (*ListDoc
 	if subj, ok := cred["credentialSubject"].(map[string]any); ok {
 		subj["ttl"] = StatusListTTL.Milliseconds()
 	}
-	signer, err := s.signer(ctx, t)
-	if err != nil {
-		return nil, err
-	}
-	secured, err := s.sec.Issue(ctx, cred, signer, secure.IssueOptions{Format: secure.DataIntegrity, Now: updated})
+	secured, err := s.sec.Issue(ctx, cred, signer, secure.IssueOptions{Format: secure.DataIntegrity, Now: s.now()})
 	if err != nil {
 		return nil, fmt.Errorf("failed to sign status list %s: %w", meta.URL, err)
 	}
 	if doc.Credential, err = vc.Marshal(secured); err != nil {
 		return nil, err
 	}
-	b, _ := json.Marshal(signedList{Seq: st.Seq, Time: st.Time, Credential: doc.Credential})
+	b, _ := json.Marshal(signedList{Seq: st.Seq, VM: signer.VerificationMethod, Time: st.Time, Credential: doc.Credential})
 	if err := s.kv.Put(ctx, bucketStatus, signedKey(t.ID, id), b); err != nil {
 		return nil, err
 	}

@@ -144,11 +144,21 @@ func TestAllocationIsRandomUniqueAndRollsOver(t *testing.T) {
 	if sequential > 20 {
 		t.Errorf("%d of the first 1000 indexes follow their predecessor: not random", sequential)
 	}
-	one, two := testBaseURL+"/status/tmb/revocation-1", testBaseURL+"/status/tmb/revocation-2"
-	if lists[one] != status.MinBits || lists[two] != 10 || len(lists) != 2 {
+	var urls []string
+	for u, n := range lists {
+		urls = append(urls, u)
+		id := u[strings.LastIndex(u, "/")+1:]
+		if k := listNumber(id, "revocation"); k == 1 && n != status.MinBits || k == 2 && n != 10 || k < 1 || k > 2 {
+			t.Errorf("list %s (number %d) handed out %d indexes", u, k, n)
+		}
+		if len(id) < len("revocation-1-")+12 {
+			t.Errorf("list id %s has no unguessable part", id)
+		}
+	}
+	if len(lists) != 2 {
 		t.Errorf("allocation per list: %v", lists)
 	}
-	for _, u := range []string{one, two} {
+	for _, u := range urls {
 		if st, err := e.log.State(ctx, u, 0); err != nil || st.StatusList == nil || st.StatusList.Issuer != tx.DID {
 			t.Errorf("list %s on the ledger: %v %+v", u, err, st)
 		}
@@ -293,6 +303,20 @@ func TestRenewalRevokesTheOldCredential(t *testing.T) {
 	if _, err := e.svc.Issue(ctx, tx.ID, req); err == nil {
 		t.Error("superseding an unknown credential was accepted")
 	}
+	// A predecessor that cannot be revoked (no revocation entry) is refused
+	// before anything is issued.
+	noStatus := synthLicense(g, "jwt")
+	noStatus.Options.CredentialStatus = json.RawMessage(`false`)
+	plain := issueOne(t, e, tx, noStatus).Record
+	before, _, _ := e.svc.Inventory(ctx, tx.ID, Query{Limit: 1000})
+	req = synthLicense(g, "jwt")
+	req.Options.Supersedes = plain.ID
+	if _, err := e.svc.Issue(ctx, tx.ID, req); err == nil || !strings.Contains(err.Error(), "no revocation status entry") {
+		t.Errorf("superseding a credential without a revocation entry: %v", err)
+	}
+	if after, _, _ := e.svc.Inventory(ctx, tx.ID, Query{Limit: 1000}); len(after) != len(before) {
+		t.Errorf("a refused renewal was recorded: %d -> %d", len(before), len(after))
+	}
 
 	// In a batch: the renewals of a chunk revoke their predecessors in one op.
 	var olds []string
@@ -408,7 +432,8 @@ func BenchmarkBulkRevocation(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		list := testBaseURL + "/status/tmb/revocation-1"
+		rec, _ := e.svc.loadRecord(context.Background(), tx.ID, ids[0])
+		list := refOf(b, rec, "revocation").List
 		st0, _ := e.log.State(context.Background(), list, 0)
 		b.StartTimer()
 		start := time.Now()

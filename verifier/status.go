@@ -18,6 +18,13 @@ import (
 // MaxStatusListBytes bounds a fetched status list credential.
 const MaxStatusListBytes = 4 << 20
 
+// MaxStatusEntries bounds the status entries of one credential.
+const MaxStatusEntries = 16
+
+// MaxCachedLists bounds the status lists a checker keeps (each up to
+// status.MaxBits/8 bytes); the least recently fetched goes first.
+const MaxCachedLists = 1024
+
 // DefaultStatusMaxAge is how long a fetched status list is used before it is
 // fetched again, unless a registry event invalidates it first or the list
 // states a shorter ttl.
@@ -40,6 +47,8 @@ func (f HTTPFetcher) Fetch(ctx context.Context, url string) ([]byte, error) {
 		return nil, err
 	}
 	req.Header.Set("Accept", "application/vc, application/vc+ld+json, application/vc+jwt, application/json;q=0.5")
+	// The ledger says which version is current: never take an intermediary's copy.
+	req.Header.Set("Cache-Control", "no-cache")
 	c := f.Client
 	if c == nil {
 		c = &http.Client{Timeout: 10 * time.Second}
@@ -50,7 +59,7 @@ func (f HTTPFetcher) Fetch(ctx context.Context, url string) ([]byte, error) {
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET %s: HTTP %d", url, resp.StatusCode)
+		return nil, fmt.Errorf("GET %s: the server did not answer 200", url)
 	}
 	b, err := io.ReadAll(io.LimitReader(resp.Body, MaxStatusListBytes+1))
 	if err != nil {
@@ -89,10 +98,10 @@ type StatusChecker struct {
 
 	mu    sync.Mutex
 	cache map[string]*cachedList
-	// gen counts invalidations, so a fetch that started before one is not
-	// cached after it.
-	gen   map[string]uint64
-	reset uint64
+	// epoch counts invalidations, so a fetch that started before one is not
+	// cached after it (any invalidation: they are rare, and this keeps no
+	// per-URL state).
+	epoch uint64
 	locks sync.Map
 }
 
@@ -110,6 +119,7 @@ const (
 	CodeStatusInvalid     = "STATUS_LIST_INVALID"
 	CodeStatusMessage     = "CREDENTIAL_STATUS_MESSAGE"
 	CodeNotOnLedger       = "STATUS_LIST_NOT_ON_LEDGER"
+	CodeStatusUnsupported = "STATUS_TYPE_UNSUPPORTED"
 )
 
 // StatusResult is the outcome of one status entry.
@@ -147,7 +157,16 @@ func (c *StatusChecker) Check(ctx context.Context, cred vc.Credential) ([]Status
 	if err != nil {
 		return nil, err
 	}
+	if len(entries) > MaxStatusEntries {
+		return nil, fmt.Errorf("%w: %d status entries, at most %d are checked", vc.ErrMalformed, len(entries), MaxStatusEntries)
+	}
 	out := make([]StatusResult, 0, len(entries))
+	// A status mechanism this checker does not implement cannot be shown to
+	// be clear: it fails (a revoked StatusList2021 credential must not pass).
+	for _, o := range status.OtherStatus(cred) {
+		typ := strings.Join(vc.Strings(o["type"]), ",")
+		out = append(out, StatusResult{Code: CodeStatusUnsupported, Detail: fmt.Sprintf("status type %q is not supported: the credential's status cannot be checked", typ)})
+	}
 	for _, e := range entries {
 		r := StatusResult{Purpose: e.Purpose, List: e.ListCredential, Index: e.Index}
 		lc, onLedger, err := c.list(ctx, e.ListCredential, cred.Issuer())
@@ -204,10 +223,16 @@ func (c *StatusChecker) list(ctx context.Context, url, credIssuer string) (*stat
 		}
 		return cl.lc, cl.ledger, nil
 	}
+	if !strings.HasPrefix(url, "https://") && !strings.HasPrefix(url, "http://") {
+		return nil, false, fmt.Errorf("status list %q is not an http(s) URL", url)
+	}
 	m, _ := c.locks.LoadOrStore(url, &sync.Mutex{})
 	mu := m.(*sync.Mutex)
 	mu.Lock()
-	defer mu.Unlock()
+	defer func() {
+		mu.Unlock()
+		c.locks.CompareAndDelete(url, m) // callers that already hold m still serialize on it
+	}()
 	if cl := c.cached(url); cl != nil { // another caller fetched it meanwhile
 		if cl.lc.Issuer != credIssuer {
 			return nil, false, fmt.Errorf("status list %s is issued by %s, not by the credential's issuer %s", url, cl.lc.Issuer, credIssuer)
@@ -271,7 +296,8 @@ func (c *StatusChecker) fetch(ctx context.Context, url, credIssuer string) (*sta
 		return nil, false, false, unavailable{fmt.Errorf("the ledger state of status list %s cannot be read: %w", url, err)}
 	}
 	if st.Seq == 0 || st.StatusList == nil {
-		if c.RequireLedger {
+		// A did:credence issuer lives on this ledger: so must its lists.
+		if c.RequireLedger || strings.HasPrefix(credIssuer, "did:credence:") {
 			return nil, false, false, fmt.Errorf("status list %s is not recorded on the ledger", url)
 		}
 		return lc, false, false, nil
@@ -310,20 +336,29 @@ func (c *StatusChecker) cached(url string) *cachedList {
 	return cl
 }
 
-func (c *StatusChecker) generation(url string) uint64 {
+func (c *StatusChecker) generation(string) uint64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.gen[url] + c.reset
+	return c.epoch
 }
 
 func (c *StatusChecker) store(url string, gen uint64, cl *cachedList) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.gen[url]+c.reset != gen {
+	if c.epoch != gen {
 		return // invalidated while fetching: the next check fetches again
 	}
 	if c.cache == nil {
 		c.cache = map[string]*cachedList{}
+	}
+	if _, has := c.cache[url]; !has && len(c.cache) >= MaxCachedLists {
+		oldest := ""
+		for u, e := range c.cache {
+			if oldest == "" || e.fetched.Before(c.cache[oldest].fetched) {
+				oldest = u
+			}
+		}
+		delete(c.cache, oldest)
 	}
 	c.cache[url] = cl
 }
@@ -333,10 +368,7 @@ func (c *StatusChecker) Invalidate(url string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	delete(c.cache, url)
-	if c.gen == nil {
-		c.gen = map[string]uint64{}
-	}
-	c.gen[url]++
+	c.epoch++
 }
 
 // Reset drops every cached list.
@@ -344,7 +376,7 @@ func (c *StatusChecker) Reset() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	clear(c.cache)
-	c.reset++
+	c.epoch++
 }
 
 // Watch invalidates cached lists on registry events until events closes:

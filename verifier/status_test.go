@@ -267,6 +267,26 @@ func TestStatusAttacks(t *testing.T) {
 	if res := e.check(credentialWith(e.iss.did, entry(foreign, "revocation", 1))); codes(res) != CodeNotOnLedger || !res[0].Warning {
 		t.Errorf("list off the ledger: %+v", res)
 	}
+	// A did:credence issuer's list must be on the ledger.
+	if got := codes(e.check(credentialWith("did:credence:QmTcZT5DTAFVBhnUzXgkrYS5cRdhB4CgdPMJJANrsMAMD2", entry(foreign, "revocation", 1)))); got != CodeStatusInvalid {
+		t.Errorf("did:credence list off the ledger: %s", got)
+	}
+	// A status type the checker does not implement fails; it is never clear.
+	c = credentialWith(e.iss.did, entry(listURL, "revocation", 1))
+	c["credentialStatus"] = append(c["credentialStatus"].([]any), map[string]any{"id": "https://x.example/1#3", "type": "StatusList2021Entry",
+		"statusPurpose": "revocation", "statusListIndex": "3", "statusListCredential": "https://x.example/1"})
+	if got := codes(e.check(c)); got != CodeStatusUnsupported+"," {
+		t.Errorf("unsupported status type: %q", got)
+	}
+	// Too many entries: malformed, nothing fetched.
+	var many []status.Entry
+	for i := range MaxStatusEntries + 1 {
+		many = append(many, entry("https://x.example/"+strconv.Itoa(i), "revocation", 1))
+	}
+	n := e.fetch.count()
+	if _, err := e.checker.Check(context.Background(), credentialWith(e.iss.did, many...)); !errors.Is(err, vc.ErrMalformed) || e.fetch.count() != n {
+		t.Errorf("%d entries: %v", len(many), err)
+	}
 	e.checker.RequireLedger = true
 	e.checker.Reset()
 	if got := codes(e.check(credentialWith(e.iss.did, entry(foreign, "revocation", 1)))); got != CodeStatusInvalid {

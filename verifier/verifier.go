@@ -164,6 +164,10 @@ func (v *Verifier) status(ctx context.Context, r *Result, c vc.Credential) {
 		r.fail(CheckStatus, CodeMalformed, err.Error())
 		return
 	}
+	if len(res) == 0 {
+		r.fail(CheckStatus, CodeStatusUnsupported, "credentialStatus has no entry this verifier can check")
+		return
+	}
 	passed := true
 	for _, s := range res {
 		switch {

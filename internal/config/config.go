@@ -40,7 +40,7 @@ type Config struct {
 	ShutdownTimeout time.Duration `name:"shutdown-timeout" usage:"grace period for in-flight requests on SIGTERM"`
 	WebTimeout      time.Duration `name:"did-web-timeout" usage:"timeout for fetching remote did:web documents"`
 	WebMaxBytes     int64         `name:"did-web-max-bytes" usage:"largest accepted remote did:web document"`
-	WebAllowPrivate bool          `name:"did-web-allow-private" usage:"allow did:web hosts on loopback/private addresses (development only)"`
+	WebAllowPrivate bool          `name:"did-web-allow-private" usage:"allow did:web hosts and status list URLs on loopback/private addresses (development only)"`
 	CacheTTL        time.Duration `name:"resolver-cache-ttl" usage:"how long resolved did:web documents are cached"`
 	StatusMaxAge    time.Duration `name:"status-max-age" usage:"freshness bound of fetched status lists (registry events invalidate them sooner)"`
 }

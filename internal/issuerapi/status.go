@@ -1,11 +1,12 @@
 package issuerapi
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
-	"time"
+	"strings"
 
 	"github.com/credence/credence/internal/httpx"
 	"github.com/credence/credence/issuer"
@@ -42,15 +43,17 @@ func (a *API) statusList(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	etag := fmt.Sprintf(`"%d"`, doc.Seq)
+	etag := fmt.Sprintf(`"%d-%x"`, doc.Seq, sha256.Sum256([]byte(doc.VM)))
 	h := c.Writer.Header()
 	h.Set("ETag", etag)
 	h.Set("Last-Modified", doc.Updated.UTC().Format(http.TimeFormat))
-	h.Set("Cache-Control", fmt.Sprintf("public, max-age=%d, must-revalidate", int(issuer.StatusListTTL/time.Second)))
+	// no-cache: any cache must revalidate (cheap with the ETag), so a verifier
+	// that checks the ledger never gets a superseded version from a CDN.
+	h.Set("Cache-Control", "public, no-cache")
 	h.Set("Credence-Ledger-Subject", doc.Subject)
 	h.Set("Credence-Ledger-Seq", strconv.FormatUint(doc.Seq, 10))
 	h.Set("Link", fmt.Sprintf(`<%s/proof>; rel="ledger-proof"`, c.Request.URL.Path))
-	if match := c.GetHeader("If-None-Match"); match != "" && match == etag {
+	if matchesETag(c.GetHeader("If-None-Match"), etag) {
 		c.Status(http.StatusNotModified)
 		return
 	}
@@ -86,4 +89,16 @@ func (a *API) statusListProof(c *gin.Context) {
 		return
 	}
 	c.Data(http.StatusOK, "application/json", bundle)
+}
+
+// matchesETag reports whether an If-None-Match header names etag (RFC 9110
+// §13.1.2: a list, weak comparison, or "*").
+func matchesETag(header, etag string) bool {
+	for _, m := range strings.Split(header, ",") {
+		m = strings.TrimPrefix(strings.TrimSpace(m), "W/")
+		if m == etag || m == "*" {
+			return true
+		}
+	}
+	return false
 }

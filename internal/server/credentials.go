@@ -5,7 +5,6 @@ import (
 	"crypto"
 	"fmt"
 	"maps"
-	"net/http"
 	"strings"
 	"time"
 
@@ -51,7 +50,7 @@ func (s *Server) newVerifier(ctx context.Context, iss *issuer.Service, resolver 
 	keys := vc.DIDKeys{Resolver: resolver}
 	checker := &verifier.StatusChecker{
 		Fetch: localLists{prefix: strings.TrimRight(s.cfg.PublicURL, "/") + "/status/", issuer: iss,
-			remote: verifier.HTTPFetcher{Client: &http.Client{Timeout: s.cfg.WebTimeout}}},
+			remote: verifier.HTTPFetcher{Client: did.PublicHTTPClient(s.cfg.WebTimeout, s.cfg.WebAllowPrivate)}},
 		Verify: func(ctx context.Context, raw []byte) (vc.Credential, error) {
 			in, err := secure.ParseInput(raw)
 			if err != nil {
@@ -66,6 +65,7 @@ func (s *Server) newVerifier(ctx context.Context, iss *issuer.Service, resolver 
 		Ledger: s.ledger,
 		MaxAge: s.cfg.StatusMaxAge,
 	}
+	iss.OnStatusChange(checker.Invalidate)
 	go checker.Watch(s.ledger.Subscribe(ctx))
 	return &verifier.Verifier{Engine: s.engine, Keys: keys, Status: checker, Skew: time.Minute}
 }

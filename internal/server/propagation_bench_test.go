@@ -59,7 +59,7 @@ func BenchmarkRevocationPropagation(b *testing.B) {
 	addrB := freeTCPAddr(b)
 	ctx, cancel := context.WithCancel(context.Background())
 	procB := exec.CommandContext(ctx, bin, "serve", "--addr", addrB, "--redis", cfg.Redis, "--redis-prefix", cfg.RedisPrefix,
-		"--data", b.TempDir(), "--log-level", "warn")
+		"--data", b.TempDir(), "--log-level", "warn", "--did-web-allow-private")
 	procB.Env = append(os.Environ(), "CREDENCE_MASTER_KEY="+cfg.MasterKey, "CREDENCE_ADMIN_TOKEN="+adminToken)
 	var logB strings.Builder
 	procB.Stdout, procB.Stderr = &logB, &logB
