@@ -1,6 +1,8 @@
 package ld
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/piprate/json-gold/ld"
@@ -47,5 +49,33 @@ func BenchmarkCheckTerms(b *testing.B) {
 		if err := p.CheckTerms(doc); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkCanonicalizeHealthcare canonicalizes a generated license
+// credential and the proof configuration eddsa-rdfc-2022 signs with it:
+// the two canonicalizations of issuing or verifying one credential.
+func BenchmarkCanonicalizeHealthcare(b *testing.B) {
+	p := fastProcessor(b)
+	docs := healthcareCredentials(1)
+	for i, name := range []string{"license", "proof-config"} {
+		doc := docs[6+i]
+		if typ := fmt.Sprint(doc["type"]); i == 0 && !strings.Contains(typ, "MedicalLicense") {
+			b.Fatalf("doc 6 is a %s", typ)
+		}
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := p.Canonicalize(doc); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(name+"-json-gold", func(b *testing.B) {
+			for b.Loop() {
+				if _, err := plainCanonical(p, doc); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -44,6 +44,9 @@ func (p *Processor) activeContext(v any, prefix map[string]any, safe bool) (*fas
 		return &fastContext{base: c, plain: c}, nil
 	}
 	f := newFastContext(c, p.register)
+	if prefix == nil {
+		f.root = rootFrame(&p.frames, c, v)
+	}
 	p.store(key, f)
 	return f, nil
 }

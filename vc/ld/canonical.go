@@ -1,6 +1,7 @@
 package ld
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 
@@ -17,7 +18,7 @@ import (
 // a subject, property, type, object or datatype that is not an absolute IRI.
 // Such data would not be secured by a proof.
 func (p *Processor) Canonicalize(doc map[string]any) ([]byte, error) {
-	out, err := p.process(doc, nil, true, normalize)
+	out, err := p.process(doc, nil, true, normalize, canonicalFast)
 	if err != nil {
 		return nil, err
 	}
@@ -37,12 +38,40 @@ func normalize(in map[string]any, opts *ld.JsonLdOptions) (any, error) {
 	return canonicalize(ds)
 }
 
+// canonicalFast canonicalizes in with the fast expander, or returns
+// errFallback.
+func canonicalFast(root *frame, in map[string]any) (out any, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = nil, fallback("panic")
+		}
+	}()
+	expanded, err := expandFast(root, in)
+	if err != nil {
+		return nil, errFallback
+	}
+	quads, err := quadsOf(expanded)
+	if errors.Is(err, errFallback) {
+		ds, err := toRDF(expanded)
+		if err != nil {
+			return nil, err
+		}
+		return canonicalize(ds)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return canonicalQuads(quads)
+}
+
 // process checks doc against the limits, puts the cached processed context
 // in place of its @context (prefix and safe are as for activeContext) and
-// runs fn on it. When the document allows, fn gets the context with
+// runs fn on it. If fast is given and the context has a root frame, fast
+// runs first, on the document as it is; fn runs only if fast returns
+// errFallback. When the document allows, fn gets the context with
 // pre-processed type-scoped contexts; should that fail, fn runs again with
 // the context json-gold would have built.
-func (p *Processor) process(doc, prefix map[string]any, safe bool, fn func(map[string]any, *ld.JsonLdOptions) (any, error)) (any, error) {
+func (p *Processor) process(doc, prefix map[string]any, safe bool, fn func(map[string]any, *ld.JsonLdOptions) (any, error), fast func(*frame, map[string]any) (any, error)) (any, error) {
 	if doc == nil {
 		return nil, fmt.Errorf("%w: no document", vc.ErrMalformed)
 	}
@@ -61,6 +90,11 @@ func (p *Processor) process(doc, prefix map[string]any, safe bool, fn func(map[s
 	f, err := p.activeContext(local, prefix, safe)
 	if err != nil {
 		return nil, err
+	}
+	if fast != nil && f.root != nil {
+		if out, err := fast(f.root, in); !errors.Is(err, errFallback) {
+			return out, wrapJSONLD(err)
+		}
 	}
 	if !copied {
 		in = maps.Clone(in)

@@ -53,12 +53,14 @@ func (l *limiter) walk(v any, depth int) (w any, changed bool, err error) {
 	case []any:
 		return l.array(x, depth)
 	case string:
-		return x, false, l.count(len(x))
-	case nil, bool, float64:
-		if f, ok := x.(float64); ok {
-			return normalizeNumber(f)
+		return v, false, l.count(len(x))
+	case nil, bool:
+		return v, false, nil
+	case float64:
+		if w, changed, err := normalizeNumber(x); changed || err != nil {
+			return w, changed, err
 		}
-		return x, false, nil
+		return v, false, nil
 	}
 	f, ok := toFloat(v)
 	if !ok {

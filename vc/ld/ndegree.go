@@ -4,8 +4,6 @@ import (
 	"maps"
 	"slices"
 	"strings"
-
-	"github.com/piprate/json-gold/ld"
 )
 
 // hashNDegree is Hash N-Degree Quads (RDFC-1.0 4.8): the hash of n's
@@ -81,24 +79,21 @@ func (c *canonicalizer) tryPath(perm []string, iss *issuer, chosenPath string) (
 func (c *canonicalizer) relatedByHash(n string, iss *issuer) map[string][]string {
 	related := map[string][]string{}
 	for _, i := range c.byNode[n] {
-		q := c.quads[i]
-		for _, pos := range []struct {
-			node ld.Node
-			name string
-		}{{q.s, "s"}, {q.o, "o"}, {q.g, "g"}} {
-			b, ok := pos.node.(ld.BlankNode)
-			if !ok || b.Attribute == n {
+		q := &c.quads[i]
+		for _, pos := range [...]int{subjectPos, objectPos, graphPos} {
+			b := q.term[pos]
+			if !q.blank[pos] || b == n {
 				continue
 			}
-			h := c.hashRelated(b.Attribute, q, iss, pos.name)
-			related[h] = append(related[h], b.Attribute)
+			h := c.hashRelated(b, q, iss, positionName[pos])
+			related[h] = append(related[h], b)
 		}
 	}
 	return related
 }
 
 // hashRelated is Hash Related Blank Node (RDFC-1.0 4.7).
-func (c *canonicalizer) hashRelated(r string, q quad, iss *issuer, position string) string {
+func (c *canonicalizer) hashRelated(r string, q *quad, iss *issuer, position string) string {
 	id, ok := c.canonical.ids[r]
 	if !ok {
 		if id, ok = iss.ids[r]; !ok {
@@ -107,7 +102,7 @@ func (c *canonicalizer) hashRelated(r string, q quad, iss *issuer, position stri
 	}
 	input := position
 	if position != "g" {
-		input += "<" + q.p.GetValue() + ">"
+		input += "<" + q.pred + ">"
 	}
 	return hashHex(input + id)
 }

@@ -27,6 +27,8 @@ type Processor struct {
 	scopedPrefix string   // private URL prefix of pre-processed scoped contexts
 	scoped       sync.Map // URL -> *ld.Context
 	nScoped      atomic.Int64
+
+	frames framePool // the fast expander's active contexts
 }
 
 // Option configures a Processor.

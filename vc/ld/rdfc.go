@@ -19,11 +19,6 @@ import (
 // EdDSA cryptosuites require; ordinary credentials use a handful of steps.
 const maxCanonWork = 10_000
 
-// quad is an RDF quad whose blank nodes are referred to by label.
-type quad struct {
-	s, p, o, g ld.Node
-}
-
 // canonicalizer is one run of RDFC-1.0 (the successor of URDNA2015, with the
 // same output) over a dataset.
 type canonicalizer struct {
@@ -36,22 +31,42 @@ type canonicalizer struct {
 
 // canonicalize returns the canonical N-Quads of ds, lines sorted.
 func canonicalize(ds *ld.RDFDataset) ([]byte, error) {
-	c := &canonicalizer{byNode: map[string][]int{}, canonical: newIssuer("_:c14n"), firstHash: map[string]string{}}
+	n := 0
+	for _, qs := range ds.Graphs {
+		n += len(qs)
+	}
+	quads := make([]quad, 0, n)
 	for name, qs := range ds.Graphs {
+		g := graphNode(name)
 		for _, q := range qs {
-			c.add(quad{q.Subject, q.Predicate, q.Object, graphNode(name)})
+			quads = append(quads, newQuad(q.Subject, q.Predicate, q.Object, g))
 		}
+	}
+	return canonicalQuads(quads)
+}
+
+// canonicalQuads returns the canonical N-Quads of a dataset, lines sorted.
+func canonicalQuads(quads []quad) ([]byte, error) {
+	c := &canonicalizer{quads: quads, byNode: map[string][]int{}, canonical: newIssuer("_:c14n"), firstHash: map[string]string{}}
+	for i := range quads {
+		c.index(i)
 	}
 	if err := c.label(); err != nil {
 		return nil, err
 	}
 	lines := make([]string, len(c.quads))
-	for i, q := range c.quads {
-		lines[i] = nquad(q, c.relabel)
+	n := 0
+	for i := range c.quads {
+		lines[i] = c.quads[i].write(c.relabel)
+		n += len(lines[i])
 	}
 	slices.Sort(lines)
 	lines = slices.Compact(lines)
-	return []byte(strings.Join(lines, "")), nil
+	out := make([]byte, 0, n)
+	for _, l := range lines {
+		out = append(out, l...)
+	}
+	return out, nil
 }
 
 func graphNode(name string) ld.Node {
@@ -64,13 +79,13 @@ func graphNode(name string) ld.Node {
 	return ld.NewIRI(name)
 }
 
-func (c *canonicalizer) add(q quad) {
-	i := len(c.quads)
-	c.quads = append(c.quads, q)
-	for _, n := range []ld.Node{q.s, q.o, q.g} {
-		if b, ok := n.(ld.BlankNode); ok {
-			if list := c.byNode[b.Attribute]; len(list) == 0 || list[len(list)-1] != i {
-				c.byNode[b.Attribute] = append(list, i)
+// index records the blank nodes of quad i.
+func (c *canonicalizer) index(i int) {
+	q := &c.quads[i]
+	for pos, b := range q.blank {
+		if b {
+			if list := c.byNode[q.term[pos]]; len(list) == 0 || list[len(list)-1] != i {
+				c.byNode[q.term[pos]] = append(list, i)
 			}
 		}
 	}
@@ -138,7 +153,7 @@ func (c *canonicalizer) hashFirstDegree(n string) string {
 	}
 	lines := make([]string, 0, len(c.byNode[n]))
 	for _, i := range c.byNode[n] {
-		lines = append(lines, nquad(c.quads[i], func(b string) string {
+		lines = append(lines, c.quads[i].write(func(b string) string {
 			if b == n {
 				return "_:a"
 			}
@@ -146,9 +161,13 @@ func (c *canonicalizer) hashFirstDegree(n string) string {
 		}))
 	}
 	slices.Sort(lines)
-	h := hashHex(strings.Join(lines, ""))
-	c.firstHash[n] = h
-	return h
+	h := sha256.New()
+	for _, l := range lines {
+		h.Write([]byte(l))
+	}
+	sum := hex.EncodeToString(h.Sum(nil))
+	c.firstHash[n] = sum
+	return sum
 }
 
 func (c *canonicalizer) step() error {

@@ -31,6 +31,7 @@ type fastContext struct {
 	pre     map[*ld.TermDefinition]bool // the pre-processed type terms in base
 	preProp map[*ld.TermDefinition]bool // the pre-processed property terms in scoped
 	names   map[string]bool             // the terms of pre and preProp
+	root    *frame                      // plain for the fast expander; nil if it cannot be used
 }
 
 // newFastContext pre-processes the type-scoped contexts of c. Only terms

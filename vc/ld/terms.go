@@ -41,7 +41,7 @@ func (p *Processor) CheckTerms(doc map[string]any) error {
 			return nil, nil
 		}
 		return nil, err
-	})
+	}, nil)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,5 @@
+//go:build race
+
+package ld
+
+func init() { raceEnabled = true }
