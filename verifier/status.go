@@ -12,6 +12,7 @@ import (
 
 	"github.com/credence/credence/registry"
 	"github.com/credence/credence/vc"
+	"github.com/credence/credence/vc/secure"
 	"github.com/credence/credence/vc/status"
 )
 
@@ -389,5 +390,21 @@ func (c *StatusChecker) Watch(events <-chan registry.Event) {
 		case ev.Type == registry.StatusListUpdate || ev.Type == registry.StatusListCreate:
 			c.Invalidate(ev.Subject)
 		}
+	}
+}
+
+// EngineListVerifier verifies list credentials in any format eng supports,
+// resolving keys through keys.
+func EngineListVerifier(eng *secure.Engine, keys vc.KeyResolver, o secure.VerifyOptions) ListVerifier {
+	return func(ctx context.Context, raw []byte) (vc.Credential, error) {
+		in, err := secure.ParseInput(raw)
+		if err != nil {
+			return nil, err
+		}
+		v, err := eng.VerifyCredential(ctx, in, keys, o)
+		if err != nil {
+			return nil, err
+		}
+		return v.Credential, nil
 	}
 }

@@ -109,17 +109,7 @@ func newStatusEnv(t *testing.T) *statusEnv {
 		ledger: &fakeLedger{states: map[string]registry.SubjectState{}}, now: time.Now().UTC(), iss: newIssuerKey(t)}
 	keys := vc.DIDKeys{Resolver: did.NewResolver()}
 	e.checker = &StatusChecker{Fetch: e.fetch, Ledger: e.ledger, MaxAge: time.Minute, Now: func() time.Time { return e.now },
-		Verify: func(ctx context.Context, raw []byte) (vc.Credential, error) {
-			in, err := secure.ParseInput(raw)
-			if err != nil {
-				return nil, err
-			}
-			v, err := e.eng.VerifyCredential(ctx, in, keys, secure.VerifyOptions{})
-			if err != nil {
-				return nil, err
-			}
-			return v.Credential, nil
-		}}
+		Verify: EngineListVerifier(e.eng, keys, secure.VerifyOptions{})}
 	return e
 }
 

@@ -184,17 +184,7 @@ func verifyCredential(ctx context.Context, b []byte, srv string, now time.Time) 
 func checkStatus(ctx context.Context, out *vcVerifyOutput, eng *secure.Engine, srv string, c vc.Credential) {
 	keys := vc.DIDKeys{Resolver: cliResolver(srv)}
 	checker := &verifier.StatusChecker{Fetch: verifier.HTTPFetcher{Client: &http.Client{Timeout: 15 * time.Second}},
-		Verify: func(ctx context.Context, raw []byte) (vc.Credential, error) {
-			in, err := secure.ParseInput(raw)
-			if err != nil {
-				return nil, err
-			}
-			v, err := eng.VerifyCredential(ctx, in, keys, secure.VerifyOptions{Skew: time.Minute})
-			if err != nil {
-				return nil, err
-			}
-			return v.Credential, nil
-		}}
+		Verify: verifier.EngineListVerifier(eng, keys, secure.VerifyOptions{Skew: time.Minute})}
 	res, err := checker.Check(ctx, c)
 	if err != nil {
 		out.Verified = false

@@ -51,17 +51,7 @@ func (s *Server) newVerifier(ctx context.Context, iss *issuer.Service, resolver 
 	checker := &verifier.StatusChecker{
 		Fetch: localLists{prefix: strings.TrimRight(s.cfg.PublicURL, "/") + "/status/", issuer: iss,
 			remote: verifier.HTTPFetcher{Client: did.PublicHTTPClient(s.cfg.WebTimeout, s.cfg.WebAllowPrivate)}},
-		Verify: func(ctx context.Context, raw []byte) (vc.Credential, error) {
-			in, err := secure.ParseInput(raw)
-			if err != nil {
-				return nil, err
-			}
-			v, err := s.engine.VerifyCredential(ctx, in, keys, secure.VerifyOptions{})
-			if err != nil {
-				return nil, err
-			}
-			return v.Credential, nil
-		},
+		Verify: verifier.EngineListVerifier(s.engine, keys, secure.VerifyOptions{}),
 		Ledger: s.ledger,
 		MaxAge: s.cfg.StatusMaxAge,
 	}
