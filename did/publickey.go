@@ -10,6 +10,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"sync"
 
 	"filippo.io/edwards25519"
 	"github.com/lestrrat-go/jwx/v3/jwk"
@@ -124,12 +125,66 @@ func EncodeMultikey(pub crypto.PublicKey) (string, error) {
 }
 
 // DecodeMultikey decodes a Multikey value (publicKeyMultibase, or a did:key's id).
+// Decoded keys are remembered (base58 decoding and point decompression are
+// a tenth of a JWT verification); each call returns its own copy of an
+// Ed25519 key, so a caller cannot change what the next one gets.
 func DecodeMultikey(s string) (crypto.PublicKey, error) {
+	if pub, ok := multikeys.get(s); ok {
+		return pub, nil
+	}
 	code, raw, err := decodeMultikeyRaw(s)
 	if err != nil {
 		return nil, err
 	}
-	return publicFromRaw(code, raw)
+	pub, err := publicFromRaw(code, raw)
+	if err != nil {
+		return nil, err
+	}
+	multikeys.put(s, pub)
+	return multikeys.copyOf(pub), nil
+}
+
+// maxCachedMultikeys bounds the decoded key cache; it is emptied when full.
+const maxCachedMultikeys = 4096
+
+var multikeys = keyCache{m: map[string]crypto.PublicKey{}}
+
+type keyCache struct {
+	mu sync.RWMutex
+	m  map[string]crypto.PublicKey
+}
+
+func (c *keyCache) get(s string) (crypto.PublicKey, bool) {
+	c.mu.RLock()
+	pub, ok := c.m[s]
+	c.mu.RUnlock()
+	if !ok {
+		return nil, false
+	}
+	return c.copyOf(pub), true
+}
+
+func (c *keyCache) put(s string, pub crypto.PublicKey) {
+	c.mu.Lock()
+	if len(c.m) >= maxCachedMultikeys {
+		clear(c.m)
+	}
+	c.m[s] = c.copyOf(pub)
+	c.mu.Unlock()
+}
+
+// copyOf copies the key types whose value is mutable memory: Ed25519 keys
+// are byte slices; ECDSA keys are copied as a struct (their coordinates are
+// not modified by the standard library).
+func (c *keyCache) copyOf(pub crypto.PublicKey) crypto.PublicKey {
+	switch k := pub.(type) {
+	case ed25519.PublicKey:
+		return ed25519.PublicKey(bytes.Clone(k))
+	case *ecdsa.PublicKey:
+		cp := *k
+		return &cp
+	}
+	return pub
 }
 
 func decodeMultikeyRaw(s string) (multicodec.Code, []byte, error) {
