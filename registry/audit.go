@@ -43,10 +43,14 @@ type AuditReport struct {
 	Subjects  int            `json:"subjects"`
 	Ops       int            `json:"ops"`
 	OpsByType map[OpType]int `json:"opsByType"`
-	// Deactivated is the number of subjects whose chain ends deactivated;
-	// StatusLists the number of subjects that are status lists.
-	Deactivated int `json:"deactivated"`
-	StatusLists int `json:"statusLists"`
+	// Deactivated is the number of DIDs whose chain ends deactivated;
+	// StatusLists the number of subjects that are status lists;
+	// Accreditations the number that are accreditations, Withdrawn those of
+	// them that were withdrawn.
+	Deactivated    int `json:"deactivated"`
+	StatusLists    int `json:"statusLists"`
+	Accreditations int `json:"accreditations"`
+	Withdrawn      int `json:"withdrawn"`
 	// Origin is the checkpoint's origin (the name of the key that signed it).
 	Origin string `json:"origin"`
 	// CheckpointSize and CheckpointRoot are the signed checkpoint's tree, which
@@ -55,6 +59,21 @@ type AuditReport struct {
 	// covered by a signature.
 	CheckpointSize uint64 `json:"checkpointSize"`
 	CheckpointRoot string `json:"checkpointRoot"`
+}
+
+// AuditOption configures Audit.
+type AuditOption func(*auditConfig)
+
+type auditConfig struct {
+	stewards []string
+}
+
+// AuditStewards gives Audit the registry's governance: every steward key that
+// may have signed the log's trust ops (current and retired, as the server's
+// GET /registry/governance lists them). Without it every trust op fails the
+// audit (ErrUnauthorizedKey).
+func AuditStewards(keys ...string) AuditOption {
+	return func(c *auditConfig) { c.stewards = append(c.stewards, keys...) }
 }
 
 // auditSubject is a subject's replayed state and the hashes of its ops by seq.
@@ -72,17 +91,22 @@ type auditSubject struct {
 // origin). Then every leaf is replayed in index order: it must decode (Decode)
 // and already be canonical (Decode's canonical form equals the stored bytes, so
 // its leaf hash is that of the op), and it is applied with ApplyEnv to its
-// subject's state so far, with the subject's earlier op hashes as priors and,
-// for a statuslist op, its issuer's state so far as the controller, so every
-// rule and signature is checked again exactly as the sequencer checked it. Each leaf is
-// also appended to a merkle.MemoryTree, and the root of the first
-// checkpoint-size leaves must equal the checkpoint's root.
+// subject's state so far, with the subject's earlier op hashes as priors, for
+// a statuslist op its issuer's state so far as the controller, and for a trust
+// op the steward keys of AuditStewards, so every rule and signature is checked
+// again as the sequencer checked it. Each leaf is also appended to a
+// merkle.MemoryTree, and the root of the first checkpoint-size leaves must
+// equal the checkpoint's root.
 //
 // A failure at a leaf is a *LeafError naming the index (a checkpoint covering
 // more leaves than size names the first missing one, wrapping ErrNotFound); a
 // root that does not match wraps ErrRootMismatch; a checkpoint that does not
 // verify wraps merkle.ErrBadCheckpoint. The first failure is returned.
-func Audit(ctx context.Context, leaves func(i uint64) ([]byte, error), size uint64, signedCheckpoint []byte, v note.Verifier) (AuditReport, error) {
+func Audit(ctx context.Context, leaves func(i uint64) ([]byte, error), size uint64, signedCheckpoint []byte, v note.Verifier, opts ...AuditOption) (AuditReport, error) {
+	var cfg auditConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
 	if leaves == nil || v == nil {
 		return AuditReport{}, errors.New("registry: Audit needs a leaves function and a verifier")
 	}
@@ -143,7 +167,7 @@ func Audit(ctx context.Context, leaves func(i uint64) ([]byte, error), size uint
 		if s == nil {
 			s = &auditSubject{}
 		}
-		next, err := ApplyEnv(s.st, op, canonical, Env{Prior: priorOf(s.hashes), Controller: controller})
+		next, err := ApplyEnv(s.st, op, canonical, Env{Prior: priorOf(s.hashes), Controller: controller, Stewards: cfg.stewards})
 		if err != nil {
 			return AuditReport{}, &LeafError{Index: i, Err: fmt.Errorf("%s seq %d of %s: %w", op.Type, op.Seq, op.Subject, err)}
 		}
@@ -171,11 +195,16 @@ func Audit(ctx context.Context, leaves func(i uint64) ([]byte, error), size uint
 	rep.Root, rep.RootHex = b64Hash(root), hex.EncodeToString(root[:])
 	rep.Subjects = len(subjects)
 	for _, s := range subjects {
-		if s.st.Deactivated {
-			rep.Deactivated++
-		}
-		if s.st.StatusList != nil {
+		switch {
+		case s.st.Accreditation != nil:
+			rep.Accreditations++
+			if s.st.Deactivated {
+				rep.Withdrawn++
+			}
+		case s.st.StatusList != nil:
 			rep.StatusLists++
+		case s.st.Deactivated:
+			rep.Deactivated++
 		}
 	}
 	return rep, nil

@@ -33,7 +33,9 @@ const TimeLayout = "2006-01-02T15:04:05Z"
 // member); a "v" other than OpVersion, a time that is not TimeLayout, a seq outside
 // 1..MaxSeq, a prev that is not 64 lowercase hex digits for seq > 1 or present for
 // seq 1, a statuslist op whose subject is not a status list URL (see
-// statuslist.go) (ErrMalformed); an unknown type (ErrUnsupportedType).
+// statuslist.go), a trust op whose subject is not an accreditation URN, an
+// accreditation member that is not an object of Accreditation's members (see
+// trust.go) (ErrMalformed); an unknown type (ErrUnsupportedType).
 //
 // Encodings of the same op that differ only in whitespace, member order or string
 // escapes decode to identical ops with identical canonical bytes; the returned op's
@@ -138,6 +140,11 @@ func validateOp(op *Op) error {
 			return err
 		}
 	}
+	if isTrustOp(op.Type) {
+		if err := checkAccreditationSubject(op.Subject); err != nil {
+			return err
+		}
+	}
 	if op.Seq < 1 || op.Seq > MaxSeq {
 		return reject(ErrMalformed, "seq %d is outside 1..%d", op.Seq, uint64(MaxSeq))
 	}
@@ -221,7 +228,7 @@ var (
 		"recoveryKeys":  strListShape,
 		"nextKeyHashes": strListShape,
 		"statusList":    statusShape,
-		"accreditation": {kind: kAny},
+		"accreditation": accreditationShape,
 		"proofs":        {kind: kArray, elem: proofShape, omitEmpty: true},
 	}, required: []string{"v", "type", "subject", "seq", "time"}, name: "the op"}
 )

@@ -26,6 +26,30 @@
 // subject: the update keys of the issuer DID as of the op's position in the
 // log (Env.Controller). See statuslist.go.
 //
+// # Trust registry
+//
+// An accreditation says that an issuer DID may issue some credential types in
+// some jurisdictions (USPS state and territory codes; none: every one, as for
+// a specialty board or the DEA) during a validity window. It is a subject
+// named AccreditationPrefix + an id of [a-z0-9-]{1,64} chosen by the steward:
+// trust.accredit at seq 1 creates it, a later trust.accredit replaces the
+// grant (an amendment: a longer window, another state; the issuer stays), and
+// trust.withdraw ends it for good (its time is the withdrawal time; an
+// optional short reason, never personal data). The grant is the op's
+// accreditation member, parsed strictly (ParseAccreditation, CheckGrant).
+//
+// Trust ops are authorized by governance, not by their subject: every proof
+// must be by a steward key ("#" + Multikey kid) of the registry's governance,
+// configuration given to the Log (WithStewards) and through Env.Stewards to
+// ApplyEnv (and AuditStewards to Audit); with no stewards every trust op is
+// ErrUnauthorizedKey. The governance is not on the ledger, so a steward key
+// that is rotated out must be kept as retired (WithRetiredStewards): it signs
+// nothing new, but the ops it signed still replay. See trust.go.
+//
+// TrustIndex is the trust registry for verifiers: every accreditation, loaded
+// through SubjectLister and kept current from the Log's events, answering
+// Accredited(issuer, type, jurisdiction, at) from memory.
+//
 // # The Log
 //
 // Log validates and appends submitted ops, signs checkpoints, answers state

@@ -41,6 +41,10 @@ type Log struct {
 	cache        *stateCache
 	eventBuffer  int
 	events       *eventHub
+
+	// stewards may sign new trust ops; retired stewards only validate the
+	// trust ops already on the ledger (replays).
+	stewards, retired []string
 }
 
 // LogOption configures a Log.
@@ -64,6 +68,21 @@ func WithStateCache(entries int, maxBytes int64) LogOption {
 // it replaces them with a Reset (DefaultEventBuffer by default).
 func WithEventBuffer(n int) LogOption { return func(l *Log) { l.eventBuffer = n } }
 
+// WithStewards sets the registry's governance: the steward Multikeys that may
+// sign trust ops (see trust.go). Without stewards every trust op is rejected.
+// The keys are not checked here: configuration runs CheckStewards.
+func WithStewards(keys ...string) LogOption {
+	return func(l *Log) { l.stewards = slices.Clone(keys) }
+}
+
+// WithRetiredStewards names former steward keys: they sign no new trust op,
+// but the trust ops they signed while they were stewards keep validating when
+// the Log replays them. Retire a steward key this way instead of dropping it,
+// or the accreditations it signed no longer load.
+func WithRetiredStewards(keys ...string) LogOption {
+	return func(l *Log) { l.retired = slices.Clone(keys) }
+}
+
 // NewLog returns the registry service. signer signs checkpoints; its name is the
 // log's origin and verifier is its public counterpart.
 func NewLog(store Store, signer note.Signer, verifier note.Verifier, opts ...LogOption) *Log {
@@ -75,6 +94,34 @@ func NewLog(store Store, signer note.Signer, verifier note.Verifier, opts ...Log
 	l.cache = newStateCache(l.cacheEntries, l.cacheBytes)
 	l.events = newEventHub(store, l.eventBuffer)
 	return l
+}
+
+// Governance is the registry's steward keys.
+type Governance struct {
+	// Stewards may sign trust ops.
+	Stewards []string `json:"stewards"`
+	// Retired stewards signed trust ops on the ledger but may sign no more.
+	Retired []string `json:"retiredStewards"`
+}
+
+// Governance returns the steward keys the Log was configured with.
+func (l *Log) Governance() Governance {
+	return Governance{Stewards: nonNil(l.stewards), Retired: nonNil(l.retired)}
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return slices.Clone(s)
+}
+
+// replayStewards are the keys that validate trust ops already on the ledger.
+func (l *Log) replayStewards() []string {
+	if len(l.retired) == 0 {
+		return l.stewards
+	}
+	return append(slices.Clone(l.stewards), l.retired...)
 }
 
 // Origin is the log's checkpoint origin (its key name).
@@ -116,7 +163,7 @@ func (l *Log) append(ctx context.Context, op *Op, canonical []byte) (Receipt, er
 	if err != nil {
 		return Receipt{}, err
 	}
-	env := Env{Prior: priorOf(c.hashes)}
+	env := Env{Prior: priorOf(c.hashes), Stewards: l.stewards}
 	var guards []Guard
 	if isStatusOp(op.Type) {
 		// The issuer's current state, whose head then guards the append: the op
@@ -303,7 +350,7 @@ func (l *Log) catchUp(ctx context.Context, subject string, c *chain) (*chain, er
 		if err != nil || op.Subject != subject || op.Seq != n.st.Seq+1 {
 			return nil, errStale
 		}
-		next, err := ApplyEnv(n.st, op, leaf.Data, Env{Prior: priorOf(n.hashes), Controller: ctrl(i)})
+		next, err := ApplyEnv(n.st, op, leaf.Data, Env{Prior: priorOf(n.hashes), Controller: ctrl(i), Stewards: l.replayStewards()})
 		if err != nil {
 			if _, ok := errors.AsType[*RuleError](err); ok {
 				return nil, errStale // a full replay says which op and why
@@ -331,7 +378,7 @@ func (l *Log) replay(ctx context.Context, subject string, upTo uint64) (*chain, 
 		if upTo != 0 && so.Op.Seq > upTo {
 			break
 		}
-		next, err := ApplyEnv(c.st, so.Op, so.Data, Env{Prior: priorOf(c.hashes), Controller: ctrl(so.Index)})
+		next, err := ApplyEnv(c.st, so.Op, so.Data, Env{Prior: priorOf(c.hashes), Controller: ctrl(so.Index), Stewards: l.replayStewards()})
 		if err != nil {
 			return nil, fmt.Errorf("ledger op %d of %s no longer validates: %w", so.Index, subject, err)
 		}
@@ -470,6 +517,21 @@ func (l *Log) inRange(ctx context.Context, size uint64) error {
 		return fmt.Errorf("%w: size %d exceeds the log size %d", merkle.ErrOutOfRange, size, n)
 	}
 	return nil
+}
+
+// Size is the number of leaves in the log.
+func (l *Log) Size(ctx context.Context) (uint64, error) { return l.store.Size(ctx) }
+
+// Subjects calls fn for every subject on the ledger whose name starts with
+// prefix, in byte order, stopping at fn's first error, which it returns. The
+// store must be a SubjectLister (both drivers are); otherwise the error wraps
+// errors.ErrUnsupported.
+func (l *Log) Subjects(ctx context.Context, prefix string, fn func(subject string) error) error {
+	sl, ok := l.store.(SubjectLister)
+	if !ok {
+		return fmt.Errorf("%w: the registry store %T cannot list subjects", errors.ErrUnsupported, l.store)
+	}
+	return sl.Subjects(ctx, prefix, fn)
 }
 
 // Leaf returns the stored leaf at index.

@@ -560,18 +560,6 @@ func TestDeactivateRules(t *testing.T) {
 	}
 }
 
-func TestUnsupportedTypes(t *testing.T) {
-	u1, r1 := edKey(t, 1), edKey(t, 2)
-	l := existing(t, u1, r1, nil)
-	for _, typ := range []OpType{TrustAccredit, TrustWithdraw} {
-		t.Run(string(typ), func(t *testing.T) {
-			op := nextOp(t, l.st, typ, 1)
-			op.Accreditation = json.RawMessage(`{"issuer":"did:example:1"}`)
-			wantRule(t, l.try(sign(t, op, u1)), ErrUnsupportedType, "once the trust registry lands")
-		})
-	}
-}
-
 func TestApplyRequiresTheCanonicalBytes(t *testing.T) {
 	u1, r1 := edKey(t, 1), edKey(t, 2)
 	op := newCreate(t, []testKey{u1}, []testKey{r1}, nil)

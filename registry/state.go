@@ -28,12 +28,15 @@ type SubjectState struct {
 	// NextKeyHashes is the pre-rotation commitment (KeyHash values) the next
 	// rotation of UpdateKeys must satisfy; empty when pre-rotation is off.
 	NextKeyHashes []string `json:"nextKeyHashes,omitempty"`
-	// Deactivated is terminal: no op is accepted afterwards.
+	// Deactivated is terminal: no op is accepted afterwards (did.deactivate,
+	// or trust.withdraw for an accreditation).
 	Deactivated bool `json:"deactivated,omitempty"`
 	// Doc is the current DID document, in JCS form.
 	Doc json.RawMessage `json:"doc,omitempty"`
 	// StatusList is set for a status list subject (and only then).
 	StatusList *StatusListState `json:"statusList,omitempty"`
+	// Accreditation is set for an accreditation subject (and only then).
+	Accreditation *AccreditationState `json:"accreditation,omitempty"`
 }
 
 // Clone returns a deep copy of s (its Bits included), which the caller may
@@ -48,6 +51,10 @@ func (s SubjectState) Clone() SubjectState {
 		sl := *s.StatusList
 		sl.Bits = slices.Clone(s.StatusList.Bits)
 		c.StatusList = &sl
+	}
+	if s.Accreditation != nil {
+		a := s.Accreditation.Clone()
+		c.Accreditation = &a
 	}
 	return c
 }
@@ -66,10 +73,13 @@ type Env struct {
 	// ops there. A nil Controller makes every statuslist op ErrUnauthorizedKey.
 	// An error it returns is returned by ApplyEnv unchanged (wrapped).
 	Controller func(did string) (SubjectState, error)
+	// Stewards are the Multikeys of the registry's governance that may sign
+	// trust ops. None makes every trust op ErrUnauthorizedKey.
+	Stewards []string
 }
 
 // Apply is ApplyEnv with only a Prior: it applies did.* ops (statuslist ops
-// need a Controller and are ErrUnauthorizedKey here).
+// need a Controller, trust ops Stewards, and are ErrUnauthorizedKey here).
 func Apply(st SubjectState, op *Op, canonical []byte, prior Prior) (SubjectState, error) {
 	return ApplyEnv(st, op, canonical, Env{Prior: prior})
 }
@@ -83,21 +93,22 @@ func Apply(st SubjectState, op *Op, canonical []byte, prior Prior) (SubjectState
 // Checks run in this order, and the first failure is returned:
 //
 //  1. the op's own fields (as Decode checks them: for statuslist.* ops the
-//     subject is an http(s) URL) and that canonical is its canonical form
-//     (ErrMalformed, ErrUnsupportedType);
-//  2. trust.* ops: ErrUnsupportedType, until those land;
-//  3. the chain: unknown subject (ErrUnknownSubject for anything but a create,
-//     did.create or statuslist.create; ErrSeqGap for a create with seq != 1); an
-//     op at or below the head is ErrReplay if env.Prior has the same hash at its
-//     seq, else ErrSubjectExists for a create and ErrFork otherwise; then
-//     ErrDeactivated; seq beyond head+1 is ErrSeqGap; prev other than the head's
-//     hash is ErrFork;
-//  4. an op of one family (did.*, statuslist.*) on a subject of the other:
-//     ErrMalformed;
-//  5. time before the head's time: ErrTimeNotMonotonic (equal is allowed);
-//  6. the rules of the op type (see rules.go and statuslist.go): members,
-//     authorization and signatures first (for statuslist ops against the
-//     issuer's state from env.Controller), then content.
+//     subject is an http(s) URL, for trust.* ops an accreditation URN) and
+//     that canonical is its canonical form (ErrMalformed, ErrUnsupportedType);
+//  2. the chain: unknown subject (ErrUnknownSubject for anything but a create:
+//     did.create, statuslist.create, or trust.accredit at seq 1; ErrSeqGap for
+//     a did.create or statuslist.create with seq != 1); an op at or below the
+//     head is ErrReplay if env.Prior has the same hash at its seq, else
+//     ErrSubjectExists for a create and ErrFork otherwise; then ErrDeactivated
+//     (a deactivated DID, a withdrawn accreditation); seq beyond head+1 is
+//     ErrSeqGap; prev other than the head's hash is ErrFork;
+//  3. an op of one family (did.*, statuslist.*, trust.*) on a subject of
+//     another: ErrMalformed;
+//  4. time before the head's time: ErrTimeNotMonotonic (equal is allowed);
+//  5. the rules of the op type (see rules.go, statuslist.go and trust.go):
+//     members, authorization and signatures first (for statuslist ops against
+//     the issuer's state from env.Controller, for trust ops against
+//     env.Stewards), then content.
 func ApplyEnv(st SubjectState, op *Op, canonical []byte, env Env) (SubjectState, error) {
 	if err := validateOp(op); err != nil {
 		return SubjectState{}, err
@@ -109,20 +120,12 @@ func ApplyEnv(st SubjectState, op *Op, canonical []byte, env Env) (SubjectState,
 	if !bytes.Equal(want, canonical) {
 		return SubjectState{}, reject(ErrMalformed, "canonical bytes (hash %s) are not the op's canonical form (hash %s)", OpHash(canonical), OpHash(want))
 	}
-	switch op.Type {
-	case TrustAccredit, TrustWithdraw:
-		return SubjectState{}, reject(ErrUnsupportedType, "%s is accepted once the trust registry lands", op.Type)
-	}
 	hash := OpHash(canonical)
 	if err := checkChain(st, op, hash, env.Prior); err != nil {
 		return SubjectState{}, err
 	}
-	if st.Seq > 0 && (st.StatusList != nil) != isStatusOp(op.Type) {
-		what := "a DID"
-		if st.StatusList != nil {
-			what = "a status list"
-		}
-		return SubjectState{}, reject(ErrMalformed, "%s on %s, which is %s", op.Type, op.Subject, what)
+	if f := stateFamily(st); st.Seq > 0 && f != opFamily(op.Type) {
+		return SubjectState{}, reject(ErrMalformed, "%s on %s, which is %s", op.Type, op.Subject, f)
 	}
 	if st.Seq > 0 && op.Time < st.Time {
 		// Both times are in TimeLayout (fixed width), so byte order is time order.
@@ -142,6 +145,10 @@ func ApplyEnv(st SubjectState, op *Op, canonical []byte, env Env) (SubjectState,
 		next, err = applyStatusCreate(op, env)
 	case StatusListUpdate:
 		next, err = applyStatusUpdate(st, op, env)
+	case TrustAccredit:
+		next, err = applyAccredit(st, op, env)
+	case TrustWithdraw:
+		next, err = applyWithdraw(st, op, env)
 	default:
 		err = reject(ErrUnsupportedType, "type %q", op.Type)
 	}
@@ -160,17 +167,54 @@ func ApplyEnv(st SubjectState, op *Op, canonical []byte, env Env) (SubjectState,
 	return next, nil
 }
 
-// isCreate reports whether t starts a subject's chain.
-func isCreate(t OpType) bool { return t == DIDCreate || t == StatusListCreate }
+// isCreate reports whether op starts a subject's chain: did.create and
+// statuslist.create (at any seq: ErrSeqGap unless 1), trust.accredit at seq 1
+// (at a later seq it amends).
+func isCreate(op *Op) bool {
+	return op.Type == DIDCreate || op.Type == StatusListCreate || op.Type == TrustAccredit && op.Seq == 1
+}
 
 // isStatusOp reports whether t is a statuslist op.
 func isStatusOp(t OpType) bool { return t == StatusListCreate || t == StatusListUpdate }
+
+// family is a family of op types, and of the subjects they make.
+type family uint8
+
+const (
+	familyDID family = iota
+	familyStatusList
+	familyTrust
+)
+
+func (f family) String() string {
+	return [...]string{"a DID", "a status list", "an accreditation"}[f]
+}
+
+func opFamily(t OpType) family {
+	switch {
+	case isStatusOp(t):
+		return familyStatusList
+	case isTrustOp(t):
+		return familyTrust
+	}
+	return familyDID
+}
+
+func stateFamily(st SubjectState) family {
+	switch {
+	case st.StatusList != nil:
+		return familyStatusList
+	case st.Accreditation != nil:
+		return familyTrust
+	}
+	return familyDID
+}
 
 // checkChain places op in the subject's chain of ops.
 func checkChain(st SubjectState, op *Op, hash string, prior Prior) error {
 	if st.Seq == 0 {
 		switch {
-		case !isCreate(op.Type):
+		case !isCreate(op):
 			return reject(ErrUnknownSubject, "%s on %s, which has no ops (create it first)", op.Type, op.Subject)
 		case op.Seq != 1:
 			return reject(ErrSeqGap, "create at seq %d; a subject starts at seq 1", op.Seq)
@@ -189,7 +233,7 @@ func checkChain(st SubjectState, op *Op, hash string, prior Prior) error {
 		switch {
 		case ok && have == hash:
 			return reject(ErrReplay, "seq %d with hash %s is already on the ledger", op.Seq, hash)
-		case isCreate(op.Type):
+		case isCreate(op):
 			return reject(ErrSubjectExists, "%s exists (head seq %d); create hash %s differs from the ledger's", op.Subject, st.Seq, hash)
 		case !ok:
 			return reject(ErrFork, "seq %d (hash %s) is at or below head seq %d and the ledger's op at seq %d is unknown", op.Seq, hash, st.Seq, op.Seq)
@@ -198,9 +242,13 @@ func checkChain(st SubjectState, op *Op, hash string, prior Prior) error {
 		}
 	}
 	if st.Deactivated {
-		return reject(ErrDeactivated, "%s was deactivated at seq %d", st.Subject, st.Seq)
+		what := "deactivated"
+		if st.Accreditation != nil {
+			what = "withdrawn"
+		}
+		return reject(ErrDeactivated, "%s was %s at seq %d", st.Subject, what, st.Seq)
 	}
-	if isCreate(op.Type) {
+	if isCreate(op) {
 		return reject(ErrSubjectExists, "%s exists (head seq %d)", op.Subject, st.Seq)
 	}
 	if op.Seq > st.Seq+1 {

@@ -70,6 +70,16 @@ type GuardedAppender interface {
 	AppendGuarded(ctx context.Context, want Head, guards []Guard, leaf Leaf) (uint64, error)
 }
 
+// SubjectLister is a Store that can enumerate its subjects: Subjects calls fn
+// for every subject with at least one leaf whose name starts with prefix (""
+// lists every subject), in byte order of the names, and stops at the first
+// error fn returns, returning it. fn runs outside any store transaction and
+// may read the store; subjects appended during the walk may or may not be
+// listed. Both drivers implement it; the trust registry (TrustIndex) needs it.
+type SubjectLister interface {
+	Subjects(ctx context.Context, prefix string, fn func(subject string) error) error
+}
+
 // HashReader adapts a Store to tlog.HashReader for a context.
 func HashReader(ctx context.Context, s Store) tlog.HashReader {
 	return tlog.HashReaderFunc(func(idx []int64) ([]tlog.Hash, error) { return s.ReadHashes(ctx, idx) })

@@ -1,6 +1,7 @@
 package verifier
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -151,6 +152,14 @@ func (c *StatusChecker) maxAge() time.Duration {
 	return DefaultStatusMaxAge
 }
 
+type maxAgeKey struct{}
+
+// WithMaxAge asks the checks made with ctx for lists fetched at most d ago
+// (a verifier policy's freshness bound; it can only tighten MaxAge).
+func WithMaxAge(ctx context.Context, d time.Duration) context.Context {
+	return context.WithValue(ctx, maxAgeKey{}, d)
+}
+
 // Check checks every BitstringStatusListEntry of cred. err is set only when
 // the entries themselves are malformed.
 func (c *StatusChecker) Check(ctx context.Context, cred vc.Credential) ([]StatusResult, error) {
@@ -200,6 +209,22 @@ func (c *StatusChecker) Check(ctx context.Context, cred vc.Credential) ([]Status
 	return out, nil
 }
 
+// anyIssuer is the credIssuer of ListBits: the list's own issuer is taken.
+const anyIssuer = "\x00any"
+
+// ListBits returns the bits of the list at url, fetched and checked as for
+// Check (proof, id, ledger hash, freshness) except that its issuer is not
+// compared with a credential's: watch-lists poll the lists of credentials
+// that were verified when they were registered, and the next verification
+// of such a credential compares issuers again.
+func (c *StatusChecker) ListBits(ctx context.Context, url string) ([]byte, error) {
+	lc, _, err := c.list(ctx, url, anyIssuer)
+	if err != nil {
+		return nil, err
+	}
+	return bytes.Clone(lc.List.Bytes()), nil // the cached list is shared
+}
+
 // unavailable marks errors where the list could not be had at all.
 type unavailable struct{ err error }
 
@@ -218,8 +243,8 @@ func codeOf(err error) string {
 // that does not match the ledger is fetched once more (the server may not
 // have caught up with an op that just landed) before the check fails.
 func (c *StatusChecker) list(ctx context.Context, url, credIssuer string) (*status.ListCredential, bool, error) {
-	if cl := c.cached(url); cl != nil {
-		if cl.lc.Issuer != credIssuer {
+	if cl := c.cached(ctx, url); cl != nil {
+		if credIssuer != anyIssuer && cl.lc.Issuer != credIssuer {
 			return nil, false, fmt.Errorf("status list %s is issued by %s, not by the credential's issuer %s", url, cl.lc.Issuer, credIssuer)
 		}
 		return cl.lc, cl.ledger, nil
@@ -234,8 +259,8 @@ func (c *StatusChecker) list(ctx context.Context, url, credIssuer string) (*stat
 		mu.Unlock()
 		c.locks.CompareAndDelete(url, m) // callers that already hold m still serialize on it
 	}()
-	if cl := c.cached(url); cl != nil { // another caller fetched it meanwhile
-		if cl.lc.Issuer != credIssuer {
+	if cl := c.cached(ctx, url); cl != nil { // another caller fetched it meanwhile
+		if credIssuer != anyIssuer && cl.lc.Issuer != credIssuer {
 			return nil, false, fmt.Errorf("status list %s is issued by %s, not by the credential's issuer %s", url, cl.lc.Issuer, credIssuer)
 		}
 		return cl.lc, cl.ledger, nil
@@ -282,7 +307,7 @@ func (c *StatusChecker) fetch(ctx context.Context, url, credIssuer string) (*sta
 	if lc.ID != url {
 		return nil, false, false, fmt.Errorf("status list fetched from %s says its id is %s", url, lc.ID)
 	}
-	if lc.Issuer != credIssuer {
+	if credIssuer != anyIssuer && lc.Issuer != credIssuer {
 		return nil, false, false, fmt.Errorf("status list %s is issued by %s, not by the credential's issuer %s", url, lc.Issuer, credIssuer)
 	}
 	now := c.now()
@@ -298,7 +323,7 @@ func (c *StatusChecker) fetch(ctx context.Context, url, credIssuer string) (*sta
 	}
 	if st.Seq == 0 || st.StatusList == nil {
 		// A did:credence issuer lives on this ledger: so must its lists.
-		if c.RequireLedger || strings.HasPrefix(credIssuer, "did:credence:") {
+		if c.RequireLedger || strings.HasPrefix(lc.Issuer, "did:credence:") {
 			return nil, false, false, fmt.Errorf("status list %s is not recorded on the ledger", url)
 		}
 		return lc, false, false, nil
@@ -318,7 +343,7 @@ func (c *StatusChecker) fetch(ctx context.Context, url, credIssuer string) (*sta
 	return lc, true, false, nil
 }
 
-func (c *StatusChecker) cached(url string) *cachedList {
+func (c *StatusChecker) cached(ctx context.Context, url string) *cachedList {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	cl := c.cache[url]
@@ -326,6 +351,9 @@ func (c *StatusChecker) cached(url string) *cachedList {
 		return nil
 	}
 	age := c.maxAge()
+	if d, ok := ctx.Value(maxAgeKey{}).(time.Duration); ok && d > 0 && d < age {
+		age = d // a policy's tighter freshness bound
+	}
 	if cl.lc.TTL > 0 && cl.lc.TTL < age {
 		age = cl.lc.TTL
 	}

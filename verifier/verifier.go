@@ -1,26 +1,45 @@
 // Package verifier decides whether to rely on credentials. A verification is
 // a pipeline of named checks, each with a result and stable reason codes:
 // the proof (any format Credence issues, plus VC 1.1 JSON-LD and JWT), the
-// validity window, and the status lists (Bitstring Status List, checked
-// against the ledger). Errors reject; warnings never change the decision.
+// validity window, the status lists (Bitstring Status List, checked against
+// the ledger), the subject's schema, and — under a verifier tenant's policy —
+// the issuer's accreditation (the ledger's trust registry), holder binding
+// and the hospital's rules of DOMAIN.md. Presentations add their own proof
+// (challenge, domain) and what the presentation request asked. Errors
+// reject, review findings ask a committee, warnings never change the
+// decision.
 package verifier
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/credence/credence/vc"
+	"github.com/credence/credence/vc/healthcare"
+	"github.com/credence/credence/vc/sdjwt"
 	"github.com/credence/credence/vc/secure"
 )
 
 // Check names.
 const (
-	CheckProof    = "proof"
-	CheckValidity = "validity"
-	CheckStatus   = "status"
+	CheckProof    = "proof"    // the credential's (or presentation's) securing mechanism
+	CheckValidity = "validity" // validFrom ≤ now ≤ validUntil (rule 4)
+	CheckStatus   = "status"   // status lists (rule 3)
+	CheckSchema   = "schema"   // the healthcare subject schemas
+	CheckIssuer   = "issuer"   // accreditation for type and jurisdiction (rules 1, 2)
+	CheckHolder   = "holder"   // the holder is every credential's subject (rule 5)
+	CheckRules    = "rules"    // the hospital's rules 6–15
+	CheckQuery    = "query"    // the presentation answers its request
 )
+
+// AllChecks lists the check names.
+func AllChecks() []string {
+	return []string{CheckProof, CheckValidity, CheckStatus, CheckSchema, CheckIssuer, CheckHolder, CheckRules, CheckQuery}
+}
 
 // Reason codes of the proof and validity checks (DOMAIN.md, rules 1 and 4).
 const (
@@ -29,6 +48,7 @@ const (
 	CodeIssuerNotResolved = "ISSUER_NOT_RESOLVED"
 	CodeNotYetValid       = "CREDENTIAL_NOT_YET_VALID"
 	CodeExpired           = "CREDENTIAL_EXPIRED"
+	CodeSchemaInvalid     = "CREDENTIAL_SCHEMA_INVALID"
 )
 
 // Decisions.
@@ -43,6 +63,9 @@ type Problem struct {
 	Code    string `json:"code"`
 	Check   string `json:"check"`
 	Message string `json:"message"`
+	// Credential names the credential of a presentation it is about (its
+	// id, or "verifiableCredential[i]").
+	Credential string `json:"credential,omitempty"`
 }
 
 // CheckResult is the outcome of one named check.
@@ -62,10 +85,15 @@ type Result struct {
 	Warnings []Problem     `json:"warnings"`
 	Errors   []Problem     `json:"errors"`
 	Results  []CheckResult `json:"results"`
+	// Findings are the hospital's rules' outcomes (with a policy that
+	// runs them).
+	Findings []Finding `json:"findings,omitempty"`
 	// Format and VerificationMethod describe the proof that verified.
 	Format             string        `json:"format,omitempty"`
 	VerificationMethod string        `json:"verificationMethod,omitempty"`
 	Credential         vc.Credential `json:"-"`
+	// status is the status check's outcome, for the rules.
+	status []StatusResult
 }
 
 // Verifier runs the checks.
@@ -73,6 +101,9 @@ type Verifier struct {
 	Engine *secure.Engine
 	Keys   vc.KeyResolver
 	Status *StatusChecker
+	// Trust is the ledger's trust registry (registry.TrustIndex); nil
+	// recognises only a policy's own TrustedIssuers.
+	Trust Accreditations
 	// Skew is tolerated on validity times and proof times.
 	Skew time.Duration
 	Now  func() time.Time
@@ -80,8 +111,11 @@ type Verifier struct {
 
 // Options of one verification.
 type Options struct {
-	// Checks limits the checks run (empty: all).
+	// Checks limits the checks run further (empty: the policy's).
 	Checks []string
+	// Policy is the verifier tenant's (the zero value: proof, validity,
+	// status and schema only).
+	Policy PolicyConfig
 }
 
 func (v *Verifier) now() time.Time {
@@ -92,22 +126,32 @@ func (v *Verifier) now() time.Time {
 }
 
 func (o Options) wants(name string) bool {
-	if len(o.Checks) == 0 {
-		return true
-	}
-	for _, c := range o.Checks {
-		if c == name {
-			return true
-		}
-	}
-	return false
+	return o.Policy.wants(name) && (len(o.Checks) == 0 || slices.Contains(o.Checks, name))
+}
+
+func newResult() *Result {
+	return &Result{Checks: []string{}, Warnings: []Problem{}, Errors: []Problem{}, Results: []CheckResult{}}
 }
 
 // VerifyCredential verifies one credential (a parsed JSON object or a
 // compact token; see secure.ParseInput).
 func (v *Verifier) VerifyCredential(ctx context.Context, input any, o Options) *Result {
-	r := &Result{Checks: []string{}, Warnings: []Problem{}, Errors: []Problem{}, Results: []CheckResult{}}
-	now := v.now()
+	r := v.credential(ctx, input, o, v.now())
+	if r.Credential != nil && (o.wants(CheckIssuer) || o.wants(CheckRules)) {
+		ev := Evidence{Credentials: []Credential{CredentialFromVC(r.Credential, true, r.status)}, Now: v.now()}
+		v.judge(r, ev, o, "")
+	}
+	r.finish()
+	return r
+}
+
+// credential runs the checks of one credential that need no other
+// credential: proof, validity, status, schema. It does not decide.
+func (v *Verifier) credential(ctx context.Context, input any, o Options, now time.Time) *Result {
+	r := newResult()
+	if o.Policy.StatusMaxAge > 0 {
+		ctx = WithMaxAge(ctx, time.Duration(o.Policy.StatusMaxAge))
+	}
 	got, err := v.Engine.VerifyCredential(ctx, input, v.Keys, secure.VerifyOptions{Now: now, Skew: v.Skew})
 	r.Checks = append(r.Checks, CheckProof)
 	if err != nil {
@@ -119,7 +163,6 @@ func (v *Verifier) VerifyCredential(ctx context.Context, input any, o Options) *
 			code = CodeIssuerNotResolved
 		}
 		r.fail(CheckProof, code, err.Error())
-		r.finish()
 		return r
 	}
 	r.pass(CheckProof)
@@ -130,8 +173,87 @@ func (v *Verifier) VerifyCredential(ctx context.Context, input any, o Options) *
 	if o.wants(CheckStatus) {
 		v.status(ctx, r, got.Credential)
 	}
-	r.finish()
+	if o.wants(CheckSchema) {
+		schema(r, got.Credential, got.Format)
+	}
 	return r
+}
+
+// schema validates the subject of every healthcare type the credential
+// declares. A selectively disclosed SD-JWT shows part of its subject by
+// design, so the schema (which requires the whole) does not apply to it.
+func schema(r *Result, c vc.Credential, format string) {
+	var problems []string
+	applies := false
+	for _, t := range c.Types() {
+		if _, ok := healthcare.Lookup(t); !ok {
+			continue
+		}
+		if format == sdjwt.TypeSDJWTVC {
+			continue
+		}
+		applies = true
+		subjects := c.Subjects()
+		if len(subjects) != 1 {
+			problems = append(problems, fmt.Sprintf("a %s has one credentialSubject, not %d", t, len(subjects)))
+			continue
+		}
+		if err := healthcare.ValidateSubject(t, subjects[0]); err != nil {
+			problems = append(problems, err.Error())
+		}
+	}
+	if !applies {
+		return
+	}
+	r.Checks = append(r.Checks, CheckSchema)
+	if len(problems) > 0 {
+		r.fail(CheckSchema, CodeSchemaInvalid, strings.Join(problems, "; "))
+		return
+	}
+	r.pass(CheckSchema)
+}
+
+// judge applies the hospital's rules to the evidence and adds their
+// findings: rules 1 and 2 under the issuer check, 5 under holder, 6–15
+// under rules. Rules 3 and 4 restate the status and validity checks, which
+// have reported already. cred names the credential findings are about in a
+// presentation's result ("" for a credential's own).
+func (v *Verifier) judge(r *Result, ev Evidence, o Options, _ string) {
+	findings := EvaluateRules(ev, o.Policy.rules(v.Trust))
+	failed := map[string]bool{}
+	for _, f := range findings {
+		check := CheckRules
+		switch f.Rule {
+		case 1, 2:
+			check = CheckIssuer
+		case 3, 4:
+			continue
+		case 5:
+			check = CheckHolder
+		}
+		if !o.wants(check) {
+			continue
+		}
+		r.Findings = append(r.Findings, f)
+		p := Problem{Code: f.Code, Check: check, Message: f.Message}
+		if len(ev.Credentials) > 1 || ev.Holder != "" {
+			p.Credential = f.Credential
+		}
+		switch f.Severity {
+		case SeverityWarning, SeverityReview:
+			r.Warnings = append(r.Warnings, p)
+		default:
+			r.Errors = append(r.Errors, p)
+			failed[check] = true
+		}
+	}
+	for _, check := range []string{CheckIssuer, CheckHolder, CheckRules} {
+		if !o.wants(check) || check == CheckHolder && ev.Holder == "" && len(ev.Credentials) < 2 {
+			continue
+		}
+		r.Checks = append(r.Checks, check)
+		r.Results = append(r.Results, CheckResult{Name: check, Passed: !failed[check]})
+	}
 }
 
 func (v *Verifier) validity(r *Result, c vc.Credential, now time.Time) {
@@ -160,6 +282,7 @@ func (v *Verifier) status(ctx context.Context, r *Result, c vc.Credential) {
 		return
 	}
 	res, err := v.Status.Check(ctx, c)
+	r.status = res
 	if err != nil {
 		r.fail(CheckStatus, CodeMalformed, err.Error())
 		return
@@ -197,11 +320,15 @@ func (r *Result) fail(name, code, msg string) {
 	r.Results = append(r.Results, CheckResult{Name: name, Passed: false})
 }
 
+// finish sets verified and the decision: reject on any error, review on a
+// review finding, else accept.
 func (r *Result) finish() {
 	r.Verified = len(r.Errors) == 0
 	switch {
 	case !r.Verified:
 		r.Decision = Reject
+	case Decide(r.Findings) == Review:
+		r.Decision = Review
 	default:
 		r.Decision = Accept
 	}

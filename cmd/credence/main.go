@@ -26,5 +26,7 @@ func rootCmd() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(serveCmd(), didCmd(), registryCmd(), issuerCmd(), vcCmd())
+	root.AddCommand(auditCmd())
+	root.AddCommand(trustCmd())
 	return root
 }

@@ -145,8 +145,12 @@ func verifyRemote(ctx context.Context, base, pinned string) (verifyOutput, error
 	if err != nil {
 		return verifyOutput{}, auditFailed(fmt.Errorf("checkpoint: %w", err))
 	}
+	var gov registry.Governance
+	if err := call(ctx, http.MethodGet, base+"/registry/governance", "", nil, &gov); err != nil {
+		return verifyOutput{}, fmt.Errorf("registry governance: %w", err)
+	}
 	rl := &remoteLeaves{ctx: ctx, base: base, size: cp.Size}
-	rep, err := registry.Audit(ctx, rl.leaf, cp.Size, signed, v)
+	rep, err := registry.Audit(ctx, rl.leaf, cp.Size, signed, v, registry.AuditStewards(append(gov.Stewards, gov.Retired...)...))
 	if err != nil {
 		return verifyOutput{}, auditFailed(err)
 	}
@@ -326,7 +330,15 @@ func verifyLocal(ctx context.Context, dir, pinned string) (verifyOutput, error) 
 	if err != nil {
 		return verifyOutput{}, err
 	}
-	rep, err := registry.Audit(ctx, registry.StoreLeaves(ctx, st), size, signed, v)
+	var gov registry.Governance
+	if b, err := kvs.Get(ctx, "registry", "governance"); err == nil {
+		if err := json.Unmarshal(b, &gov); err != nil {
+			return verifyOutput{}, fmt.Errorf("registry governance in %s: %w", dir, err)
+		}
+	} else if !errors.Is(err, kv.ErrNotFound) {
+		return verifyOutput{}, err
+	}
+	rep, err := registry.Audit(ctx, registry.StoreLeaves(ctx, st), size, signed, v, registry.AuditStewards(append(gov.Stewards, gov.Retired...)...))
 	if err != nil {
 		return verifyOutput{}, auditFailed(err)
 	}

@@ -274,3 +274,28 @@ func TestRegistryVerify(t *testing.T) {
 
 	runErr(t, []string{"registry", "verify", "--data", t.TempDir()}, "no ledger", "credence.db")
 }
+
+// TestRegistryVerifyWithAccreditations: trust ops are replayed against the
+// governance the server publishes (--server) or recorded (--data); without
+// it their steward signatures could not be checked.
+func TestRegistryVerifyWithAccreditations(t *testing.T) {
+	srv, ts, cfg := testServer(t)
+	populateLedger(t, ts.URL)
+	code, b := httpDo(t, http.MethodPost, ts.URL+"/admin/accreditations", testAdminToken,
+		`{"issuer":"did:example:texas-board","types":["MedicalLicenseCredential"],"jurisdictions":["TX"]}`)
+	if code != http.StatusCreated {
+		t.Fatalf("accredit: %d %s", code, b)
+	}
+	got := decode[verifyJSON](t, mustRun(t, "registry", "verify", "--server", ts.URL, "--json"))
+	if got.Size != 5 || got.OpsByType[registry.TrustAccredit] != 1 {
+		t.Errorf("verify --server = %+v, want 5 ops with one trust.accredit", got)
+	}
+	ts.Close()
+	if err := srv.Close(); err != nil {
+		t.Fatal(err)
+	}
+	local := decode[verifyJSON](t, mustRun(t, "registry", "verify", "--data", cfg.DataDir, "--json"))
+	if local.Root != got.Root || local.OpsByType[registry.TrustAccredit] != 1 {
+		t.Errorf("verify --data = %+v, want the server's %+v", local, got)
+	}
+}

@@ -43,6 +43,8 @@ type Config struct {
 	WebAllowPrivate bool          `name:"did-web-allow-private" usage:"allow did:web hosts and status list URLs on loopback/private addresses (development only)"`
 	CacheTTL        time.Duration `name:"resolver-cache-ttl" usage:"how long resolved did:web documents are cached"`
 	StatusMaxAge    time.Duration `name:"status-max-age" usage:"freshness bound of fetched status lists (registry events invalidate them sooner)"`
+	StewardKeys     string        `name:"steward-keys" usage:"comma-separated Multikeys of the trust registry's stewards (default: this server's own steward key)"`
+	RetiredStewards string        `name:"retired-steward-keys" usage:"comma-separated Multikeys of former stewards: their past trust ops stay valid, they sign no new ones"`
 }
 
 // Defaults returns the default configuration.

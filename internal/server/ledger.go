@@ -6,6 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/credence/credence/did"
+	"github.com/credence/credence/internal/trustapi"
 
 	"github.com/credence/credence/internal/keys"
 	"github.com/credence/credence/internal/kv"
@@ -54,8 +59,99 @@ func (s *Server) openLedger(ctx context.Context, host string) error {
 	if err != nil {
 		return err
 	}
-	s.ledger = registry.NewLog(st, signer, verifier)
+	gov, err := s.governance(ctx)
+	if err != nil {
+		return err
+	}
+	s.ledger = registry.NewLog(st, signer, verifier, registry.WithStewards(gov.stewards...), registry.WithRetiredStewards(gov.retired...))
 	return nil
+}
+
+// governance is the trust registry's: the configured steward keys, or this
+// server's own steward key (made on first start, kept in the key manager)
+// when none are configured. The server signs accreditations when its own
+// key is a steward.
+type governance struct {
+	stewards, retired []string
+}
+
+func (s *Server) governance(ctx context.Context) (governance, error) {
+	own, err := s.stewardIdentity(ctx)
+	if err != nil {
+		return governance{}, err
+	}
+	g := governance{stewards: splitKeys(s.cfg.StewardKeys), retired: splitKeys(s.cfg.RetiredStewards)}
+	if len(g.stewards) == 0 {
+		g.stewards = []string{own.Multikey}
+	}
+	if err := registry.CheckStewards(g.stewards); err != nil {
+		return governance{}, fmt.Errorf("--steward-keys: %w", err)
+	}
+	if err := registry.CheckStewards(g.retired); len(g.retired) > 0 && err != nil {
+		return governance{}, fmt.Errorf("--retired-steward-keys: %w", err)
+	}
+	// Recorded for `credence registry verify --data`, which replays trust
+	// ops against the governance the server ran with.
+	rec, _ := json.Marshal(registry.Governance{Stewards: g.stewards, Retired: g.retired})
+	if err := s.store.Put(ctx, "registry", "governance", rec); err != nil {
+		return governance{}, err
+	}
+	if slices.Contains(g.stewards, own.Multikey) {
+		k, err := s.keys.Signer(ctx, own.KeyID)
+		if err != nil {
+			return governance{}, fmt.Errorf("steward key: %w", err)
+		}
+		if s.steward, err = trustapi.NewKeySigner(k); err != nil {
+			return governance{}, err
+		}
+	} else {
+		s.log.Info("this server's steward key is not in --steward-keys: accreditations are made by the stewards' own tools")
+	}
+	return g, nil
+}
+
+func splitKeys(s string) []string {
+	var out []string
+	for _, k := range strings.Split(s, ",") {
+		if k = strings.TrimSpace(k); k != "" {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// stewardIdentity is this server's steward key, made once and shared by
+// every replica (the kv store is shared in the Redis mode).
+type stewardIdentity struct {
+	KeyID    string `json:"keyId"`
+	Multikey string `json:"multikey"`
+}
+
+func (s *Server) stewardIdentity(ctx context.Context) (stewardIdentity, error) {
+	var id stewardIdentity
+	b, err := s.store.Get(ctx, "registry", "steward")
+	if err == nil {
+		return id, json.Unmarshal(b, &id)
+	}
+	if !errors.Is(err, kv.ErrNotFound) {
+		return id, err
+	}
+	k, err := s.keys.Generate(ctx, keys.Ed25519, "trust registry steward")
+	if err != nil {
+		return id, err
+	}
+	mk, err := did.EncodeMultikey(k.Public)
+	if err != nil {
+		return id, err
+	}
+	id = stewardIdentity{KeyID: k.ID, Multikey: mk}
+	b, _ = json.Marshal(id)
+	if err := s.store.Create(ctx, "registry", "steward", b); errors.Is(err, kv.ErrExists) {
+		return s.stewardIdentity(ctx) // another replica made it first
+	} else if err != nil {
+		return id, err
+	}
+	return id, nil
 }
 
 func (s *Server) ledgerStore(ctx context.Context) (registry.Store, error) {

@@ -27,6 +27,7 @@ import (
 	"github.com/credence/credence/internal/kv/boltkv"
 	"github.com/credence/credence/internal/kv/rediskv"
 	"github.com/credence/credence/internal/registryapi"
+	"github.com/credence/credence/internal/trustapi"
 	"github.com/credence/credence/internal/verifierapi"
 	"github.com/credence/credence/registry"
 	"github.com/credence/credence/vc/secure"
@@ -44,10 +45,15 @@ type Server struct {
 	store  kv.Store
 	redis  *redis.Client
 	keys   keys.Manager
+	master keys.MasterKey
 	tokens *auth.Store
 	bolt   *boltkv.Store
 	ledger *registry.Log
 	engine *secure.Engine
+	// steward signs trust registry ops (nil when this server's key is not
+	// a steward).
+	steward *trustapi.KeySigner
+	trust   *registry.TrustIndex
 	// stop ends background work (registry event watchers) on Close.
 	stop context.CancelFunc
 	// LedgerKey is the note verifier key of the registry's checkpoints.
@@ -106,6 +112,7 @@ func (s *Server) bootstrap(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	s.master = master
 	if s.keys, err = keys.NewLocal(s.store, master); err != nil {
 		return err
 	}
@@ -130,7 +137,14 @@ func (s *Server) bootstrap(ctx context.Context) error {
 	s.engine = secure.New(NewProcessor())
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	s.stop = stop
-	s.handler = s.routes(bg, hosted)
+	if s.trust, err = registry.NewTrustIndex(bg, s.ledger, s.log); err != nil {
+		stop()
+		return fmt.Errorf("trust registry: %w", err)
+	}
+	if s.handler, err = s.routes(bg, hosted); err != nil {
+		stop()
+		return fmt.Errorf("failed to start the verifier: %w", err)
+	}
 	return nil
 }
 
@@ -151,7 +165,7 @@ func (s *Server) masterKey() (keys.MasterKey, error) {
 	return k, err
 }
 
-func (s *Server) routes(ctx context.Context, hosted *didapi.Hosted) http.Handler {
+func (s *Server) routes(ctx context.Context, hosted *didapi.Hosted) (http.Handler, error) {
 	gin.SetMode(gin.ReleaseMode)
 	e := gin.New()
 	e.UseRawPath = true
@@ -160,7 +174,7 @@ func (s *Server) routes(ctx context.Context, hosted *didapi.Hosted) http.Handler
 	e.ContextWithFallback = true
 	prom := prometheus.NewRegistry()
 	prom.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	e.Use(httpx.RequestIDs(), httpx.Recover(s.log), httpx.NewMetrics(prom).Handler(), httpx.AccessLog(s.log), httpx.LimitBody(s.cfg.MaxBodyBytes, map[string]int64{issuerapi.BatchRoute: issuerapi.MaxBatchBytes, issuerapi.StatusRoute: issuerapi.MaxStatusBytes, registryapi.SubmitRoute: registryapi.MaxSubmitBytes}))
+	e.Use(httpx.RequestIDs(), httpx.Recover(s.log), httpx.NewMetrics(prom).Handler(), httpx.AccessLog(s.log), httpx.LimitBody(s.cfg.MaxBodyBytes, map[string]int64{issuerapi.BatchRoute: issuerapi.MaxBatchBytes, issuerapi.StatusRoute: issuerapi.MaxStatusBytes, registryapi.SubmitRoute: registryapi.MaxSubmitBytes, verifierapi.ResponseRoute: verifierapi.MaxResponseBytes, verifierapi.WatchesRoute: verifierapi.MaxWatchBytes}))
 
 	e.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	e.GET("/readyz", s.ready)
@@ -177,9 +191,15 @@ func (s *Server) routes(ctx context.Context, hosted *didapi.Hosted) http.Handler
 	ia := &issuerapi.API{Issuer: iss, Log: s.log, Ledger: s.ledger}
 	ia.Routes(admin, e.Group("/", httpx.RequireScope(s.tokens, s.log, issuerapi.TenantScope)))
 	ia.PublicRoutes(e)
-	va := &verifierapi.API{Verifier: s.newVerifier(ctx, iss, resolver), Log: s.log}
-	va.Routes(e)
+	if err := s.verifierRoutes(ctx, e, admin, s.newVerifier(ctx, iss, resolver)); err != nil {
+		return nil, err
+	}
 	Assets().Routes(e)
+	ta := &trustapi.API{Log: s.ledger, Index: s.trust, Logger: s.log}
+	if s.steward != nil {
+		ta.Steward = s.steward
+	}
+	ta.Routes(e, admin)
 	reg := &registryapi.API{Log: s.ledger, VerifierKey: s.LedgerKey, Logger: s.log}
 	reg.Routes(e, e.Group("/", httpx.Require(s.tokens, s.log, registryapi.ScopeRegistry)))
 	e.NoRoute(func(c *gin.Context) {
@@ -187,7 +207,7 @@ func (s *Server) routes(ctx context.Context, hosted *didapi.Hosted) http.Handler
 			httpx.WriteProblem(c, httpx.NotFound("no such endpoint"))
 		}
 	})
-	return e
+	return e, nil
 }
 
 // ready reports 200 when every backing service answers, 503 otherwise.
@@ -268,6 +288,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 func (s *Server) Close() error {
 	if s.stop != nil {
 		s.stop()
+	}
+	if s.trust != nil {
+		s.trust.Close()
 	}
 	var errs []error
 	if s.store != nil {

@@ -1,13 +1,22 @@
 // Package verifierapi serves the verifier over HTTP: VC-API's
-// POST /credentials/verify.
+// POST /credentials/verify and POST /presentations/verify, verifier
+// tenants and their policies, presentation requests and challenges, the
+// audit log, and watch-lists.
 package verifierapi
 
 import (
 	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
+	"sync"
+	"time"
 
 	"github.com/credence/credence/internal/httpx"
 	"github.com/credence/credence/vc"
@@ -16,67 +25,424 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
+// Decision is what a verification decided, as handed to the audit log.
+type Decision struct {
+	Tenant    string
+	Requester string
+	Request   string // presentation request id
+	Kind      string // "credential" or "presentation"
+	// Inputs are the credentials as received (for presentations, the
+	// presentation first), for their digests.
+	Inputs [][]byte
+	Result *verifier.Result
+	// Credentials are the per-credential results of a presentation.
+	Credentials []*verifier.Result
+	Holder      string
+}
+
 // API serves a verifier.
 type API struct {
 	Verifier *verifier.Verifier
-	Log      *slog.Logger
+	Tenants  *verifier.Tenants
+	// Requests keeps challenges and presentation requests (nil: a
+	// presentation's challenge is not checked for single use).
+	Requests *verifier.Requests
+	// Record appends a decision to the audit log; a decision that cannot be
+	// recorded is not returned (500).
+	Record func(ctx context.Context, d Decision) error
+	Log    *slog.Logger
+
+	policies sync.Map // tenant id → cachedPolicy
 }
 
-// Routes mounts the verify routes.
-func (a *API) Routes(r gin.IRoutes) {
-	r.POST("/credentials/verify", a.verifyCredential)
+type cachedPolicy struct {
+	p       verifier.PolicyConfig
+	fetched time.Time
 }
 
-type verifyRequest struct {
+// policyTTL bounds how long a tenant's policy is used from memory; a
+// change through this process's API is seen at once.
+const policyTTL = 5 * time.Second
+
+// Routes mounts the routes: verify on public (which must run
+// OptionalTenant), the tenant's own policy on tenant (RequireTenant), and
+// tenant administration on admin (admin scope).
+func (a *API) Routes(public, tenant, admin gin.IRoutes) {
+	public.POST("/credentials/verify", a.verifyCredential)
+	public.POST("/presentations/verify", a.verifyPresentation)
+	tenant.GET("/verifier/policy", a.getOwnPolicy)
+	tenant.PUT("/verifier/policy", a.putOwnPolicy)
+	admin.POST("/admin/verifiers", a.createTenant)
+	admin.GET("/admin/verifiers", a.listTenants)
+	admin.GET("/admin/verifiers/:id", a.getTenant)
+	admin.PUT("/admin/verifiers/:id/policy", a.putPolicy)
+}
+
+type verifyOptions struct {
+	Checks    []string `json:"checks,omitempty"`
+	Challenge string   `json:"challenge,omitempty"`
+	Domain    string   `json:"domain,omitempty"`
+}
+
+type verifyCredentialRequest struct {
 	VerifiableCredential json.RawMessage `json:"verifiableCredential"`
-	Options              struct {
-		Checks []string `json:"checks,omitempty"`
-	} `json:"options"`
+	Options              verifyOptions   `json:"options"`
+}
+
+type verifyPresentationRequest struct {
+	VerifiablePresentation json.RawMessage `json:"verifiablePresentation"`
+	Options                verifyOptions   `json:"options"`
 }
 
 // verifyCredential answers 200 with the result when the credential verifies,
 // 422 with the result when it does not, 400 when the request is malformed.
 func (a *API) verifyCredential(c *gin.Context) {
-	raw, err := io.ReadAll(c.Request.Body)
-	if err != nil {
-		httpx.Error(c, a.Log, err)
+	var req verifyCredentialRequest
+	if !bindStrict(c, &req) || !checksValid(c, req.Options.Checks) {
 		return
 	}
-	if _, err := vc.DecodeObject(raw); err != nil {
-		httpx.WriteProblem(c, httpx.BadRequest("the body is not a JSON object: "+err.Error()))
-		return
-	}
-	var req verifyRequest
-	d := json.NewDecoder(bytes.NewReader(raw))
-	d.DisallowUnknownFields()
-	if err := d.Decode(&req); err != nil {
-		httpx.WriteProblem(c, httpx.BadRequest("invalid request: "+err.Error()))
+	if req.Options.Challenge != "" || req.Options.Domain != "" {
+		httpx.WriteProblem(c, httpx.BadRequest("challenge and domain apply to presentations"))
 		return
 	}
 	if len(req.VerifiableCredential) == 0 {
 		httpx.WriteProblem(c, httpx.BadRequest("verifiableCredential is required"))
 		return
 	}
-	for _, name := range req.Options.Checks {
-		switch name {
-		case verifier.CheckProof, verifier.CheckValidity, verifier.CheckStatus:
-		default:
-			httpx.WriteProblem(c, httpx.BadRequest("unknown check "+name+": proof, validity, status"))
-			return
-		}
-	}
 	input, err := secure.ParseInput(req.VerifiableCredential)
 	if err != nil {
 		httpx.WriteProblem(c, httpx.BadRequest("verifiableCredential: "+err.Error()))
 		return
 	}
-	res := a.Verifier.VerifyCredential(c.Request.Context(), input, verifier.Options{Checks: req.Options.Checks})
-	status := http.StatusOK
+	policy, ok := a.policy(c)
+	if !ok {
+		return
+	}
+	res := a.Verifier.VerifyCredential(c.Request.Context(), input, verifier.Options{Checks: req.Options.Checks, Policy: policy})
+	d := Decision{Tenant: Tenant(c), Requester: Requester(c), Kind: "credential", Inputs: [][]byte{req.VerifiableCredential}, Result: res}
+	if !a.record(c, d) {
+		return
+	}
+	httpx.JSON(c, statusOf(res), "application/json", res)
+}
+
+// verifyPresentation verifies a presentation. A challenge in the options
+// must be one this verifier issued (POST /challenges, or a presentation
+// request's) and is consumed: the same challenge never verifies twice. A
+// request's challenge also brings the request's query and domain, and the
+// outcome is stored on the request.
+func (a *API) verifyPresentation(c *gin.Context) {
+	var req verifyPresentationRequest
+	if !bindStrict(c, &req) || !checksValid(c, req.Options.Checks) {
+		return
+	}
+	if len(req.VerifiablePresentation) == 0 {
+		httpx.WriteProblem(c, httpx.BadRequest("verifiablePresentation is required"))
+		return
+	}
+	input, err := secure.ParseInput(req.VerifiablePresentation)
+	if err != nil {
+		httpx.WriteProblem(c, httpx.BadRequest("verifiablePresentation: "+err.Error()))
+		return
+	}
+	policy, ok := a.policy(c)
+	if !ok {
+		return
+	}
+	ctx := c.Request.Context()
+	o := verifier.PresentationOptions{Options: verifier.Options{Checks: req.Options.Checks, Policy: policy},
+		Challenge: req.Options.Challenge, Domain: req.Options.Domain}
+	var request *verifier.Request
+	if o.Challenge != "" && a.Requests != nil {
+		owner, requestID, err := a.Requests.UseChallenge(ctx, o.Challenge)
+		switch {
+		case errors.Is(err, verifier.ErrReplay):
+			a.replayed(c, req.VerifiablePresentation, "the challenge was used before: a presentation answers its challenge once")
+			return
+		case errors.Is(err, verifier.ErrChallengeUnknown), errors.Is(err, verifier.ErrChallengeExpired):
+			a.replayed(c, req.VerifiablePresentation, "the challenge was not issued by this verifier or has expired")
+			return
+		case err != nil:
+			httpx.Error(c, a.Log, err)
+			return
+		}
+		if owner != Tenant(c) {
+			a.replayed(c, req.VerifiablePresentation, "the challenge was issued to another verifier")
+			return
+		}
+		if requestID != "" {
+			if request, err = a.Requests.Get(ctx, requestID); err != nil {
+				httpx.Error(c, a.Log, err)
+				return
+			}
+			o.Query = &request.Query
+			if o.Domain == "" {
+				o.Domain = request.Domain
+			}
+		}
+	}
+	res := a.Verifier.VerifyPresentation(ctx, input, o)
+	if o.Challenge == "" && res.Verified {
+		res.Warnings = append(res.Warnings, verifier.Problem{Code: verifier.CodeChallengeMissing, Check: verifier.CheckProof,
+			Message: "no challenge was asked: this presentation could be a replay of an earlier one"})
+	}
+	d := Decision{Tenant: Tenant(c), Requester: Requester(c), Kind: "presentation", Inputs: [][]byte{req.VerifiablePresentation},
+		Result: res.Result, Credentials: res.Credentials, Holder: res.Holder}
+	if request != nil {
+		d.Request = request.ID
+	}
+	if !a.record(c, d) {
+		return
+	}
+	if request != nil {
+		body, _ := json.Marshal(res)
+		oc := verifier.Outcome{Verified: res.Verified, Decision: res.Decision, Codes: codes(res.Errors), Completed: time.Now().UTC(), Result: body}
+		if err := a.Requests.Complete(ctx, request.ID, oc); err != nil {
+			a.Log.WarnContext(ctx, "failed to store a request's outcome", "request", request.ID, "err", err)
+		}
+	}
+	httpx.JSON(c, statusOf(res.Result), "application/json", res)
+}
+
+// replayed answers a presentation whose challenge cannot be used: 422 with
+// the VC-API result shape and PRESENTATION_REPLAYED, recorded like any
+// decision.
+func (a *API) replayed(c *gin.Context, raw json.RawMessage, msg string) {
+	res := &verifier.Result{Checks: []string{verifier.CheckProof}, Warnings: []verifier.Problem{},
+		Errors:  []verifier.Problem{{Code: verifier.CodeReplayed, Check: verifier.CheckProof, Message: msg}},
+		Results: []verifier.CheckResult{{Name: verifier.CheckProof}}, Decision: verifier.Reject}
+	d := Decision{Tenant: Tenant(c), Requester: Requester(c), Kind: "presentation", Inputs: [][]byte{raw}, Result: res}
+	if !a.record(c, d) {
+		return
+	}
+	httpx.JSON(c, http.StatusUnprocessableEntity, "application/json", res)
+}
+
+// Respond is verifierapi.Requests' Respond: a holder's answer to a
+// presentation request, whose challenge the caller has consumed.
+func (a *API) Respond(ctx context.Context, req *verifier.Request, raw json.RawMessage) (int, any, verifier.Outcome) {
+	input, err := secure.ParseInput(raw)
+	if err != nil {
+		p := httpx.BadRequest("verifiablePresentation: " + err.Error())
+		return p.Status, p, verifier.Outcome{Decision: verifier.Reject, Codes: []string{verifier.CodeMalformed}, Completed: time.Now().UTC()}
+	}
+	policy, err := a.policyOf(ctx, req.Verifier)
+	if err != nil {
+		p := httpx.NewProblem(http.StatusInternalServerError, "internal", "Internal error", "the verifier's policy cannot be read")
+		a.Log.ErrorContext(ctx, "failed to read a verifier policy", "verifier", req.Verifier, "err", err)
+		return p.Status, p, verifier.Outcome{Decision: verifier.Reject, Completed: time.Now().UTC()}
+	}
+	res := a.Verifier.VerifyPresentation(ctx, input, verifier.PresentationOptions{Options: verifier.Options{Policy: policy},
+		Challenge: req.Challenge, Domain: req.Domain, Query: &req.Query})
+	d := Decision{Tenant: req.Verifier, Requester: Anonymous, Request: req.ID, Kind: "presentation", Inputs: [][]byte{raw},
+		Result: res.Result, Credentials: res.Credentials, Holder: res.Holder}
+	if a.Record != nil {
+		if err := a.Record(ctx, d); err != nil {
+			a.Log.ErrorContext(ctx, "failed to record a decision in the audit log", "err", err)
+			p := httpx.NewProblem(http.StatusInternalServerError, "internal", "Internal error", "the decision could not be recorded")
+			return p.Status, p, verifier.Outcome{Decision: verifier.Reject, Completed: time.Now().UTC()}
+		}
+	}
+	body, _ := json.Marshal(res)
+	// The holder learns whether it was accepted, not the verifier's detail.
+	answer := gin.H{"verified": res.Verified, "decision": res.Decision}
+	return statusOf(res.Result), answer, verifier.Outcome{Verified: res.Verified, Decision: res.Decision, Codes: codes(res.Errors),
+		Completed: time.Now().UTC(), Result: body}
+}
+
+// Refused is verifierapi.Requests' Refused: a presentation answering a
+// request that was already answered is recorded as rejected.
+func (a *API) Refused(ctx context.Context, req *verifier.Request, raw json.RawMessage, code string) error {
+	if a.Record == nil {
+		return nil
+	}
+	res := &verifier.Result{Checks: []string{verifier.CheckProof}, Warnings: []verifier.Problem{},
+		Errors:  []verifier.Problem{{Code: code, Check: verifier.CheckProof}},
+		Results: []verifier.CheckResult{{Name: verifier.CheckProof}}, Decision: verifier.Reject}
+	return a.Record(ctx, Decision{Tenant: req.Verifier, Requester: Anonymous, Request: req.ID, Kind: "presentation", Inputs: [][]byte{raw}, Result: res})
+}
+
+func codes(ps []verifier.Problem) []string {
+	out := make([]string, 0, len(ps))
+	for _, p := range ps {
+		if !slices.Contains(out, p.Code) {
+			out = append(out, p.Code)
+		}
+	}
+	return out
+}
+
+// record appends d to the audit log; false when it failed (answered 500).
+func (a *API) record(c *gin.Context, d Decision) bool {
+	if a.Record == nil {
+		return true
+	}
+	if err := a.Record(c.Request.Context(), d); err != nil {
+		a.Log.ErrorContext(c.Request.Context(), "failed to record a decision in the audit log", "err", err)
+		httpx.WriteProblem(c, httpx.NewProblem(http.StatusInternalServerError, "internal", "Internal error", "the decision could not be recorded"))
+		return false
+	}
+	return true
+}
+
+// statusOf: 200 when verified, 400 for a malformed input, else 422.
+func statusOf(res *verifier.Result) int {
 	switch {
 	case res.Has(verifier.CodeMalformed):
-		status = http.StatusBadRequest
+		return http.StatusBadRequest
 	case !res.Verified:
-		status = http.StatusUnprocessableEntity
+		return http.StatusUnprocessableEntity
 	}
-	httpx.JSON(c, status, "application/json", res)
+	return http.StatusOK
+}
+
+func checksValid(c *gin.Context, checks []string) bool {
+	for _, name := range checks {
+		if !slices.Contains(verifier.AllChecks(), name) {
+			httpx.WriteProblem(c, httpx.BadRequest("unknown check "+name))
+			return false
+		}
+	}
+	return true
+}
+
+// policy is the request's tenant's policy (the default for anonymous and
+// admin requests); false when it was answered with an error.
+func (a *API) policy(c *gin.Context) (verifier.PolicyConfig, bool) {
+	p, err := a.policyOf(c.Request.Context(), Tenant(c))
+	if err != nil {
+		if errors.Is(err, verifier.ErrTenantNotFound) {
+			httpx.WriteProblem(c, httpx.Forbidden("the token's verifier tenant does not exist"))
+			return p, false
+		}
+		httpx.Error(c, a.Log, err)
+		return p, false
+	}
+	return p, true
+}
+
+func (a *API) policyOf(ctx context.Context, tenant string) (verifier.PolicyConfig, error) {
+	if tenant == "" || a.Tenants == nil {
+		return verifier.PolicyConfig{}, nil
+	}
+	if v, ok := a.policies.Load(tenant); ok {
+		if cp := v.(cachedPolicy); time.Since(cp.fetched) < policyTTL {
+			return cp.p, nil
+		}
+	}
+	t, err := a.Tenants.Get(ctx, tenant)
+	if err != nil {
+		return verifier.PolicyConfig{}, err
+	}
+	a.policies.Store(tenant, cachedPolicy{p: t.Policy, fetched: time.Now()})
+	return t.Policy, nil
+}
+
+func (a *API) createTenant(c *gin.Context) {
+	var in verifier.TenantInput
+	if !bindStrict(c, &in) {
+		return
+	}
+	t, token, err := a.Tenants.Create(c.Request.Context(), in)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.Header("Location", "/admin/verifiers/"+t.ID)
+	c.JSON(http.StatusCreated, gin.H{"verifier": t, "token": token})
+}
+
+func (a *API) listTenants(c *gin.Context) {
+	ts, err := a.Tenants.List(c.Request.Context())
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"verifiers": ts})
+}
+
+func (a *API) getTenant(c *gin.Context) {
+	t, err := a.Tenants.Get(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, t)
+}
+
+func (a *API) putPolicy(c *gin.Context) { a.setPolicy(c, c.Param("id")) }
+
+func (a *API) putOwnPolicy(c *gin.Context) {
+	if Tenant(c) == "" {
+		httpx.WriteProblem(c, httpx.Forbidden("an admin token has no policy of its own: use PUT /admin/verifiers/{id}/policy"))
+		return
+	}
+	a.setPolicy(c, Tenant(c))
+}
+
+func (a *API) setPolicy(c *gin.Context, id string) {
+	var p verifier.PolicyConfig
+	if !bindStrict(c, &p) {
+		return
+	}
+	t, err := a.Tenants.SetPolicy(c.Request.Context(), id, p)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	a.policies.Delete(id)
+	c.JSON(http.StatusOK, t)
+}
+
+func (a *API) getOwnPolicy(c *gin.Context) {
+	p, ok := a.policy(c)
+	if !ok {
+		return
+	}
+	c.JSON(http.StatusOK, p)
+}
+
+func (a *API) fail(c *gin.Context, err error) {
+	var inv *vc.InvalidError
+	switch {
+	case errors.As(err, &inv):
+		p := httpx.NewProblem(http.StatusBadRequest, "invalid-request", "Invalid request", inv.Error())
+		for _, f := range inv.Fields {
+			p.Errors = append(p.Errors, httpx.FieldError{Field: f.Field, Detail: f.Detail})
+		}
+		httpx.WriteProblem(c, p)
+	case errors.Is(err, verifier.ErrTenantNotFound):
+		httpx.WriteProblem(c, httpx.NotFound(err.Error()))
+	case errors.Is(err, verifier.ErrTenantExists):
+		httpx.WriteProblem(c, httpx.Conflict(err.Error()))
+	default:
+		httpx.Error(c, a.Log, err)
+	}
+}
+
+// bindStrict decodes a JSON object body into v: repeated names, unknown
+// fields and trailing data are 400.
+func bindStrict(c *gin.Context, v any) bool {
+	raw, err := io.ReadAll(c.Request.Body)
+	if err != nil {
+		httpx.Error(c, nil, err)
+		return false
+	}
+	if _, err := vc.DecodeObject(raw); err != nil {
+		httpx.WriteProblem(c, httpx.BadRequest("the body is not a JSON object: "+err.Error()))
+		return false
+	}
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.DisallowUnknownFields()
+	if err := d.Decode(v); err != nil {
+		httpx.WriteProblem(c, httpx.BadRequest("invalid request: "+err.Error()))
+		return false
+	}
+	return true
+}
+
+// Digest is the audit log's digest of bytes as received: sha-256, hex.
+func Digest(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
 }

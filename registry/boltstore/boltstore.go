@@ -42,6 +42,12 @@
 // AppendGuarded also compares other subjects' heads (registry.Guard) in the
 // same transaction.
 //
+// # Subjects
+//
+// Subjects (registry.SubjectLister) walks the heads bucket, whose keys are
+// the subjects in byte order, a page of subjectsPage keys per read
+// transaction, so the callback never runs inside one.
+//
 // # Events
 //
 // The store is a registry.EventSource: after an Append's commit, its leaf's
@@ -127,6 +133,7 @@ var (
 	_ registry.Store           = (*Store)(nil)
 	_ registry.GuardedAppender = (*Store)(nil)
 	_ registry.EventSource     = (*Store)(nil)
+	_ registry.SubjectLister   = (*Store)(nil)
 )
 
 // maxPendingEvents bounds the events held back waiting for an earlier index
@@ -576,6 +583,49 @@ func (s *Store) History(ctx context.Context, subject string) ([]uint64, error) {
 		return nil, fmt.Errorf("failed to read history of %q: %w", subject, err)
 	}
 	return out, nil
+}
+
+// subjectsPage is how many subjects Subjects reads in one transaction.
+const subjectsPage = 256
+
+// Subjects calls fn for every subject whose name starts with prefix, in byte
+// order (a cursor over the heads bucket, read a page at a time: fn runs
+// outside any transaction), stopping at fn's first error.
+func (s *Store) Subjects(ctx context.Context, prefix string, fn func(subject string) error) error {
+	from := []byte(prefix)
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		page, err := s.subjectsPage(prefix, from)
+		if err != nil {
+			return fmt.Errorf("failed to list subjects: %w", err)
+		}
+		for _, subject := range page {
+			if err := fn(subject); err != nil {
+				return err
+			}
+		}
+		if len(page) < subjectsPage {
+			return nil
+		}
+		// The next page starts right after the last subject: its name plus a
+		// zero byte is the smallest key above it.
+		from = append([]byte(page[len(page)-1]), 0)
+	}
+}
+
+// subjectsPage reads up to subjectsPage subjects with prefix from key from on.
+func (s *Store) subjectsPage(prefix string, from []byte) ([]string, error) {
+	var page []string
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		c := tx.Bucket(bucketHeads).Cursor()
+		for k, _ := c.Seek(from); k != nil && bytes.HasPrefix(k, []byte(prefix)) && len(page) < subjectsPage; k, _ = c.Next() {
+			page = append(page, string(k))
+		}
+		return nil
+	})
+	return page, err
 }
 
 // ReadHashes returns stored tree hashes by stored-hash index; an index that was

@@ -46,6 +46,11 @@
 // before the script ran does not prove nothing was written (the connection may
 // drop after the script ran); callers re-read the head.
 //
+// # Subjects
+//
+// Subjects (registry.SubjectLister) scans the heads hash with HSCAN and a
+// MATCH pattern of the escaped prefix, then sorts what it found.
+//
 // # Events
 //
 // The append script PUBLISHes each appended leaf's registry.Event (JSON) on
@@ -106,6 +111,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -210,6 +216,7 @@ var (
 	_ registry.Store           = (*Store)(nil)
 	_ registry.GuardedAppender = (*Store)(nil)
 	_ registry.EventSource     = (*Store)(nil)
+	_ registry.SubjectLister   = (*Store)(nil)
 )
 
 // New returns a store keeping the log under prefix in client. The caller
@@ -329,6 +336,53 @@ func (s *Store) History(ctx context.Context, subject string) ([]uint64, error) {
 		}
 	}
 	return out, nil
+}
+
+// scanCount is the COUNT hint of Subjects' HSCAN.
+const scanCount = 1000
+
+// Subjects calls fn for every subject whose name starts with prefix, in byte
+// order, stopping at fn's first error. It scans the heads hash (HSCAN with
+// MATCH on the glob-escaped prefix), collecting the matching subjects before
+// it sorts them and calls fn: a walk holds every matching name in memory.
+func (s *Store) Subjects(ctx context.Context, prefix string, fn func(subject string) error) error {
+	pattern := globEscape(prefix) + "*"
+	var subjects []string
+	for cursor := uint64(0); ; {
+		kv, next, err := s.client.HScan(ctx, s.headsKey(), cursor, pattern, scanCount).Result()
+		if err != nil {
+			return fmt.Errorf("failed to list subjects: %w", err)
+		}
+		for i := 0; i+1 < len(kv); i += 2 { // field, value pairs
+			if strings.HasPrefix(kv[i], prefix) {
+				subjects = append(subjects, kv[i])
+			}
+		}
+		if cursor = next; cursor == 0 {
+			break
+		}
+	}
+	slices.Sort(subjects)
+	subjects = slices.Compact(subjects) // a rehash may return a field twice
+	for _, subject := range subjects {
+		if err := fn(subject); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// globEscape escapes the characters Redis's glob-style MATCH patterns give a
+// meaning to, so that s matches only itself.
+func globEscape(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if strings.IndexByte(`\*?[]^-`, s[i]) >= 0 {
+			b.WriteByte('\\')
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
 }
 
 // ReadHashes returns stored tree hashes by stored-hash index; an index that was

@@ -30,15 +30,20 @@
 //   - SaveCheckpoint refuses a size below the latest saved one or above Size,
 //     and replaces the latest checkpoint for an equal size.
 //
-// Two optional capabilities are checked when the store has them (both drivers
-// do), and skipped otherwise:
+// Three capabilities beyond registry.Store are required (both drivers have
+// them; a store without one fails the suite):
 //   - registry.GuardedAppender: a guard's subject must have exactly the
 //     guard's head (the zero Head: no ops), else ErrConflict and nothing
 //     written;
 //   - registry.EventSource: every subscription established before an append
 //     gets its event (LeafEvent of the stored leaf, with its index), in index
 //     order, once, from concurrent appenders too; a failed append is no event;
-//     the channel closes when its context ends.
+//     the channel closes when its context ends;
+//   - registry.SubjectLister: every subject with the prefix exactly once, in
+//     byte order, whatever bytes the prefix holds (no glob or range
+//     semantics), across many subjects (paging); fn's error stops the walk
+//     and is returned; fn may read and append to the store; a cancelled
+//     context fails.
 //
 // Persistence (reopening a file, restarting a server) is driver-specific and
 // tested by each driver.
@@ -91,6 +96,8 @@ func Run(t *testing.T, open func(t *testing.T) registry.Store) {
 		{"Checkpoints", testCheckpoints},
 		{"GuardedAppend", testGuardedAppend},
 		{"Events", testEvents},
+		{"Subjects", testSubjects},
+		{"SubjectsPaging", testSubjectsPaging},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -84,6 +86,27 @@ type memStore struct {
 
 func newMemStore() *memStore {
 	return &memStore{ref: newReference(), heads: map[string]registry.Head{}, history: map[string][]uint64{}, events: registry.NewEventBus(0)}
+}
+
+func (m *memStore) Subjects(ctx context.Context, prefix string, fn func(string) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	var subjects []string
+	for s := range m.heads {
+		if strings.HasPrefix(s, prefix) {
+			subjects = append(subjects, s)
+		}
+	}
+	m.mu.Unlock()
+	slices.Sort(subjects)
+	for _, s := range subjects {
+		if err := fn(s); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (m *memStore) Events(ctx context.Context) (<-chan registry.Event, error) {

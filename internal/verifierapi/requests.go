@@ -1,0 +1,334 @@
+package verifierapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/credence/credence/internal/httpx"
+	"github.com/credence/credence/vc"
+	"github.com/credence/credence/verifier"
+	"github.com/gin-gonic/gin"
+)
+
+// Presentation requests over HTTP.
+//
+// A verifier tenant creates a request (POST /verifier/requests) and shows
+// its qr to the holder. The qr payload is the plain https URL of the
+// request object, {BaseURL}/verifier/requests/{id}/object: the object is
+// unsigned JSON, not an OpenID4VP request object (a signed JWT), so it is
+// not dressed up as an openid4vp:// URI. The holder's wallet fetches the
+// object (query, challenge, domain, purpose, expiry, response_uri) and
+// posts {"verifiablePresentation": ...} to response_uri, once: the
+// request's challenge is consumed by the first response, and any later one
+// is answered 409 with an RFC 9457 problem of type
+// urn:credence:problem:presentation-replayed carrying
+// "code": "PRESENTATION_REPLAYED". The tenant reads the state and outcome
+// with GET /verifier/requests/{id}.
+
+// Body limits of the request routes. A holder's response may exceed the
+// server's default body limit: mount httpx.LimitBody with
+// ResponseRoute: MaxResponseBytes.
+const (
+	ResponseRoute    = "/verifier/requests/:id/response"
+	MaxResponseBytes = vc.MaxDocumentBytes + 4<<10
+	maxCreateBody    = verifier.MaxQueryBytes + 16<<10
+	maxChallengeReq  = 1 << 10
+)
+
+// CodeReplayed is the code of a second response to a request.
+const CodeReplayed = "PRESENTATION_REPLAYED"
+
+// Requests serves presentation requests and VC-API challenges.
+type Requests struct {
+	Requests *verifier.Requests
+	// Respond verifies a holder's presentation against a request (proof,
+	// holder binding, query match, rules, audit) and returns the HTTP status
+	// and body to answer and the outcome to store.
+	Respond func(ctx context.Context, req *verifier.Request, presentation json.RawMessage) (status int, body any, outcome verifier.Outcome)
+	// Refused, when set, records a presentation refused before it was
+	// verified (a replay of a completed request) in the audit log.
+	Refused func(ctx context.Context, req *verifier.Request, presentation json.RawMessage, code string) error
+	Log     *slog.Logger
+}
+
+// Routes mounts the tenant routes (behind a verifier token) and the public
+// routes the holder uses (authenticated by the request's challenge).
+func (a *Requests) Routes(tenant, public gin.IRoutes) {
+	tenant.POST("/verifier/requests", a.create)
+	tenant.GET("/verifier/requests/:id", a.get)
+	tenant.POST("/challenges", a.challenge)
+	public.GET("/verifier/requests/:id/object", a.object)
+	public.POST(ResponseRoute, a.respond)
+}
+
+// requestView is a request as its tenant sees it.
+type requestView struct {
+	*verifier.Request
+	URL string `json:"url"`
+	QR  string `json:"qr"`
+}
+
+// requestObject is what the holder needs, never the outcome.
+type requestObject struct {
+	ID          string         `json:"id"`
+	Verifier    string         `json:"verifier"`
+	Query       verifier.Query `json:"query"`
+	Challenge   string         `json:"challenge"`
+	Domain      string         `json:"domain"`
+	Purpose     string         `json:"purpose,omitempty"`
+	Expires     time.Time      `json:"expires"`
+	ResponseURI string         `json:"response_uri"`
+}
+
+func (a *Requests) base() string { return strings.TrimRight(a.Requests.BaseURL, "/") }
+
+func (a *Requests) objectURL(id string) string {
+	return a.base() + "/verifier/requests/" + id + "/object"
+}
+
+func (a *Requests) view(req *verifier.Request) requestView {
+	u := a.objectURL(req.ID)
+	return requestView{Request: req, URL: u, QR: u}
+}
+
+// requestTenant answers 403 when the token names no verifier tenant (an admin
+// token): requests belong to a tenant.
+func requestTenant(c *gin.Context) (string, bool) {
+	id := Tenant(c)
+	if id == "" {
+		httpx.WriteProblem(c, httpx.Forbidden("presentation requests and challenges belong to a verifier tenant: use a verifier token"))
+	}
+	return id, id != ""
+}
+
+// create answers 201 with the request, its url and qr payload.
+func (a *Requests) create(c *gin.Context) {
+	tenant, ok := requestTenant(c)
+	if !ok {
+		return
+	}
+	raw, ok := readJSONObject(c, a.Log, maxCreateBody)
+	if !ok {
+		return
+	}
+	var in verifier.RequestInput
+	if err := json.Unmarshal(raw, &in); err != nil {
+		httpx.WriteProblem(c, httpx.BadRequest("invalid request: "+err.Error()))
+		return
+	}
+	req, err := a.Requests.Create(c.Request.Context(), tenant, in)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.Header("Location", a.base()+"/verifier/requests/"+req.ID)
+	c.Header("Cache-Control", "no-store")
+	httpx.JSON(c, http.StatusCreated, "application/json", a.view(req))
+}
+
+// get answers the request with its state and outcome; another tenant's
+// request is 404, as an unknown one.
+func (a *Requests) get(c *gin.Context) {
+	tenant, ok := requestTenant(c)
+	if !ok {
+		return
+	}
+	req, err := a.Requests.Get(c.Request.Context(), c.Param("id"))
+	if err == nil && req.Verifier != tenant {
+		err = verifier.ErrRequestNotFound
+	}
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	httpx.JSON(c, http.StatusOK, "application/json", a.view(req))
+}
+
+// challenge is VC-API POST /challenges: 201 {"challenge": ...}. The body
+// is empty or an empty JSON object.
+func (a *Requests) challenge(c *gin.Context) {
+	tenant, ok := requestTenant(c)
+	if !ok {
+		return
+	}
+	raw, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxChallengeReq))
+	if err != nil {
+		httpx.Error(c, a.Log, err)
+		return
+	}
+	if b := bytes.TrimSpace(raw); len(b) > 0 {
+		if m, err := vc.DecodeObject(b); err != nil || len(m) > 0 {
+			httpx.WriteProblem(c, httpx.BadRequest("the body of POST /challenges is empty or {}"))
+			return
+		}
+	}
+	ch, _, err := a.Requests.NewChallenge(c.Request.Context(), tenant)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	httpx.JSON(c, http.StatusCreated, "application/json", gin.H{"challenge": ch})
+}
+
+// object answers what the holder needs to respond, while the request is
+// pending; 410 once it is completed or expired.
+func (a *Requests) object(c *gin.Context) {
+	req, err := a.Requests.Get(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	if p := closed(req); p != nil {
+		httpx.WriteProblem(c, p)
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	httpx.JSON(c, http.StatusOK, "application/json", requestObject{
+		ID: req.ID, Verifier: req.Verifier, Query: req.Query, Challenge: req.Challenge, Domain: req.Domain,
+		Purpose: req.Purpose, Expires: req.Expires, ResponseURI: a.base() + "/verifier/requests/" + req.ID + "/response",
+	})
+}
+
+func closed(req *verifier.Request) *httpx.Problem {
+	switch req.State {
+	case verifier.RequestCompleted:
+		return httpx.NewProblem(http.StatusGone, "request-completed", "Presentation request completed",
+			"the request has already been answered")
+	case verifier.RequestExpired:
+		return expiredProblem()
+	}
+	return nil
+}
+
+func expiredProblem() *httpx.Problem {
+	return httpx.NewProblem(http.StatusGone, "request-expired", "Presentation request expired",
+		"the request expired: ask the verifier for a new one")
+}
+
+type responseBody struct {
+	VerifiablePresentation json.RawMessage `json:"verifiablePresentation"`
+}
+
+// respond takes the holder's presentation: the request must be pending,
+// its challenge is consumed, Respond verifies, the outcome is stored, and
+// Respond's status and body are answered.
+func (a *Requests) respond(c *gin.Context) {
+	raw, ok := readJSONObject(c, a.Log, MaxResponseBytes)
+	if !ok {
+		return
+	}
+	var body responseBody
+	if err := strictDecode(raw, &body); err != nil {
+		httpx.WriteProblem(c, httpx.BadRequest("invalid response: "+err.Error()))
+		return
+	}
+	vp := bytes.TrimSpace(body.VerifiablePresentation)
+	if len(vp) == 0 || vp[0] != '{' && vp[0] != '"' {
+		httpx.WriteProblem(c, httpx.BadRequest("verifiablePresentation must be a presentation object or a compact token string"))
+		return
+	}
+	ctx := c.Request.Context()
+	req, err := a.Requests.Get(ctx, c.Param("id"))
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	switch req.State {
+	case verifier.RequestCompleted:
+		if a.Refused != nil {
+			if err := a.Refused(ctx, req, vp, verifier.CodeReplayed); err != nil {
+				httpx.Error(c, a.Log, err)
+				return
+			}
+		}
+		writeReplayed(c)
+		return
+	case verifier.RequestExpired:
+		httpx.WriteProblem(c, expiredProblem())
+		return
+	}
+	if _, id, err := a.Requests.UseChallenge(ctx, req.Challenge); err != nil || id != req.ID {
+		if err == nil {
+			err = errors.New("the challenge of request " + req.ID + " belongs to request " + id)
+		}
+		a.fail(c, err)
+		return
+	}
+	status, out, outcome := a.Respond(ctx, req, vp)
+	if err := a.Requests.Complete(context.WithoutCancel(ctx), req.ID, outcome); err != nil {
+		httpx.Error(c, a.Log, err)
+		return
+	}
+	if p, ok := out.(*httpx.Problem); ok {
+		httpx.WriteProblem(c, p)
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	httpx.JSON(c, status, "application/json", out)
+}
+
+// replayedProblem is the RFC 9457 answer to a second response, with the
+// reason code as an extension member.
+type replayedProblem struct {
+	*httpx.Problem
+	Code string `json:"code"`
+}
+
+func writeReplayed(c *gin.Context) {
+	p := httpx.NewProblem(http.StatusConflict, "presentation-replayed", "Presentation replayed",
+		"this request was already answered; its challenge is single-use")
+	p.RequestID, p.Instance = httpx.RequestID(c), c.Request.URL.Path
+	c.Header("Content-Type", httpx.MediaProblem)
+	c.Header("Cache-Control", "no-store")
+	c.AbortWithStatusJSON(p.Status, replayedProblem{Problem: p, Code: CodeReplayed})
+}
+
+// fail maps the domain errors of requests to problems.
+func (a *Requests) fail(c *gin.Context, err error) {
+	var ie *verifier.InputError
+	switch {
+	case errors.As(err, &ie):
+		p := httpx.NewProblem(http.StatusBadRequest, "invalid-request", "Invalid presentation request", ie.Field+": "+ie.Detail)
+		p.Errors = []httpx.FieldError{{Field: ie.Field, Detail: ie.Detail}}
+		httpx.WriteProblem(c, p)
+	case errors.Is(err, verifier.ErrRequestNotFound):
+		httpx.WriteProblem(c, httpx.NotFound("no such presentation request"))
+	case errors.Is(err, verifier.ErrReplay):
+		writeReplayed(c)
+	case errors.Is(err, verifier.ErrChallengeExpired):
+		httpx.WriteProblem(c, expiredProblem())
+	default:
+		httpx.Error(c, a.Log, err)
+	}
+}
+
+// readJSONObject reads a body of at most limit bytes that must be one
+// strictly valid JSON object (no repeated names, valid UTF-8, bounded
+// depth), answering 400 or 413 otherwise.
+func readJSONObject(c *gin.Context, log *slog.Logger, limit int64) ([]byte, bool) {
+	raw, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, limit))
+	if err != nil {
+		httpx.Error(c, log, err)
+		return nil, false
+	}
+	if _, err := vc.DecodeObject(raw); err != nil {
+		httpx.WriteProblem(c, httpx.BadRequest("the body is not a JSON object: "+err.Error()))
+		return nil, false
+	}
+	return raw, true
+}
+
+func strictDecode(raw []byte, v any) error {
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.DisallowUnknownFields()
+	return d.Decode(v)
+}

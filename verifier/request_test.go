@@ -1,0 +1,314 @@
+package verifier
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/credence/credence/internal/kv"
+	"github.com/credence/credence/internal/kv/memkv"
+	"github.com/credence/credence/internal/kv/rediskv"
+	"github.com/credence/credence/internal/testredis"
+)
+
+// TestMain is the verifier package's; every test file of the package shares
+// it (the request tests use a real Redis).
+func TestMain(m *testing.M) { testredis.Main(m) }
+
+// reqClock is a settable clock for request tests.
+type reqClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *reqClock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *reqClock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+func newTestRequests(store kv.Store) (*Requests, *reqClock) {
+	clk := &reqClock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
+	return &Requests{Store: store, Now: clk.Now, BaseURL: "https://verify.hospital.example:8443/base"}, clk
+}
+
+func licenseInput() RequestInput {
+	return RequestInput{Query: dcql(dcqlLicense), Purpose: "Credentialing for emergency medicine privileges"}
+}
+
+func TestRequestCreateGet(t *testing.T) {
+	ctx := t.Context()
+	r, clk := newTestRequests(memkv.New())
+	req, err := r.Create(ctx, "mercy-general", licenseInput())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !wellFormedID(req.ID) || !wellFormedID(req.Challenge) || req.ID == req.Challenge {
+		t.Errorf("id %q, challenge %q: want distinct 128-bit base64url values", req.ID, req.Challenge)
+	}
+	if req.Domain != "verify.hospital.example:8443" || req.State != RequestPending || req.Verifier != "mercy-general" {
+		t.Errorf("created %+v", req)
+	}
+	if !req.Expires.Equal(clk.Now().Add(DefaultRequestTTL)) || !req.Created.Equal(clk.Now()) {
+		t.Errorf("created %s expires %s", req.Created, req.Expires)
+	}
+	got, err := r.Get(ctx, req.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want bytes.Buffer
+	_ = json.Compact(&want, []byte(dcqlLicense))
+	if got.Challenge != req.Challenge || got.State != RequestPending || got.Purpose != req.Purpose || string(got.Query.DCQL) != want.String() {
+		t.Errorf("Get = %+v, want %+v", got, req)
+	}
+	clk.Add(DefaultRequestTTL + time.Second)
+	if got, _ := r.Get(ctx, req.ID); got.State != RequestExpired {
+		t.Errorf("after the TTL state = %s", got.State)
+	}
+	for _, id := range []string{"", "nope", strings.Repeat("A", 22), "../" + req.ID} {
+		if _, err := r.Get(ctx, id); !errors.Is(err, ErrRequestNotFound) {
+			t.Errorf("Get(%q) = %v", id, err)
+		}
+	}
+	other, _ := r.Create(ctx, "mercy-general", licenseInput())
+	if other.ID == req.ID || other.Challenge == req.Challenge {
+		t.Error("two requests share an id or a challenge")
+	}
+}
+
+func TestRequestCreateInvalid(t *testing.T) {
+	r, _ := newTestRequests(memkv.New())
+	in := func(fn func(*RequestInput)) RequestInput { i := licenseInput(); fn(&i); return i }
+	for _, c := range []struct {
+		verifier string
+		in       RequestInput
+		field    string
+	}{
+		{"Mercy General", licenseInput(), "verifier"},
+		{"", licenseInput(), "verifier"},
+		{"mercy", in(func(i *RequestInput) { i.Query = Query{} }), "query"},
+		{"mercy", in(func(i *RequestInput) { i.Query = dcql(dcqlMultiCredentials) }), "query.dcql_query.credentials[1].format"},
+		{"mercy", in(func(i *RequestInput) { i.Query = pexQuery(`{"id": "x", "input_descriptors": []}`) }), "query.presentation_definition.input_descriptors"},
+		{"mercy", in(func(i *RequestInput) { i.TTL = 30 * time.Second }), "ttl"},
+		{"mercy", in(func(i *RequestInput) { i.TTL = 25 * time.Hour }), "ttl"},
+		{"mercy", in(func(i *RequestInput) { i.TTL = -time.Minute }), "ttl"},
+		{"mercy", in(func(i *RequestInput) { i.Purpose = strings.Repeat("é", MaxPurposeRunes+1) }), "purpose"},
+		{"mercy", in(func(i *RequestInput) { i.Purpose = "line\nbreak" }), "purpose"},
+		{"mercy", in(func(i *RequestInput) { i.Purpose = "\xff" }), "purpose"},
+		{"mercy", in(func(i *RequestInput) { i.Domain = "https://hospital.example/path" }), "domain"},
+		{"mercy", in(func(i *RequestInput) { i.Domain = "ftp://hospital.example" }), "domain"},
+		{"mercy", in(func(i *RequestInput) { i.Domain = "https://user@hospital.example" }), "domain"},
+		{"mercy", in(func(i *RequestInput) { i.Domain = "hospital.example?x=1" }), "domain"},
+		{"mercy", in(func(i *RequestInput) { i.Domain = "-bad-.example" }), "domain"},
+		{"mercy", in(func(i *RequestInput) { i.Domain = "hospital.example:99999" }), "domain"},
+		{"mercy", in(func(i *RequestInput) { i.Domain = "::1" }), "domain"},
+		{"mercy", in(func(i *RequestInput) { i.Domain = strings.Repeat("a.", 200) + "example" }), "domain"},
+	} {
+		_, err := r.Create(t.Context(), c.verifier, c.in)
+		var ie *InputError
+		if !errors.As(err, &ie) || ie.Field != c.field || !errors.Is(err, ErrInvalidRequest) {
+			t.Errorf("Create(%q, %+v) = %v, want an InputError on %s", c.verifier, c.in, err, c.field)
+		}
+	}
+	n := 0
+	_ = r.Store.List(t.Context(), bucketRequests, "", func(string, []byte) error { n++; return nil })
+	if n != 0 {
+		t.Errorf("invalid requests stored %d records", n)
+	}
+}
+
+func TestRequestDomains(t *testing.T) {
+	r, _ := newTestRequests(memkv.New())
+	for in, want := range map[string]string{
+		"Hospital.Example":           "hospital.example",
+		"hospital.example:8443":      "hospital.example:8443",
+		"https://Hospital.Example":   "https://hospital.example",
+		"http://localhost:8080":      "http://localhost:8080",
+		"10.0.0.7":                   "10.0.0.7",
+		"[2001:db8::1]:443":          "[2001:db8::1]:443",
+		"https://[2001:db8::1]":      "https://[2001:db8::1]",
+		"":                           "verify.hospital.example:8443",
+		"xn--hospitl-fya.example":    "xn--hospitl-fya.example",
+		"a-b.c-d.example":            "a-b.c-d.example",
+		"https://hospital.example:1": "https://hospital.example:1",
+	} {
+		if got, err := r.domain(in); err != nil || got != want {
+			t.Errorf("domain(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	noBase := &Requests{Store: memkv.New()}
+	if _, err := noBase.Create(t.Context(), "mercy", licenseInput()); err == nil || errors.Is(err, ErrInvalidRequest) {
+		t.Errorf("no domain and no BaseURL: %v, want a configuration error", err)
+	}
+}
+
+func TestRequestInputJSON(t *testing.T) {
+	var in RequestInput
+	err := json.Unmarshal([]byte(`{"query": {"dcql_query": {"credentials": []}}, "ttl": "2h30m", "domain": "h.example", "purpose": "p"}`), &in)
+	if err != nil || in.TTL != 150*time.Minute || in.Domain != "h.example" || in.Purpose != "p" || string(in.Query.DCQL) != `{"credentials": []}` {
+		t.Fatalf("Unmarshal = %+v, %v", in, err)
+	}
+	b, _ := json.Marshal(in)
+	var back RequestInput
+	if err := json.Unmarshal(b, &back); err != nil || back.TTL != in.TTL {
+		t.Errorf("round trip %s = %+v, %v", b, back, err)
+	}
+	for _, bad := range []string{
+		`{"query": {}, "ttl": 600}`,
+		`{"query": {}, "ttl": "ten minutes"}`,
+		`{"query": {"scope": "x"}}`,
+		`{"query": {}, "nonce": "x"}`,
+	} {
+		if err := json.Unmarshal([]byte(bad), &in); err == nil {
+			t.Errorf("Unmarshal(%s) succeeded", bad)
+		}
+	}
+}
+
+func TestRequestComplete(t *testing.T) {
+	ctx := t.Context()
+	r, clk := newTestRequests(memkv.New())
+	req, _ := r.Create(ctx, "mercy", licenseInput())
+	clk.Add(time.Minute)
+	o := Outcome{Verified: true, Decision: Accept, Result: json.RawMessage(`{"verified":true}`)}
+	if err := r.Complete(ctx, req.ID, o); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := r.Get(ctx, req.ID)
+	if got.State != RequestCompleted || got.Outcome == nil || !got.Outcome.Completed.Equal(clk.Now()) ||
+		got.Outcome.Decision != Accept || got.Outcome.Codes == nil || string(got.Outcome.Result) != `{"verified":true}` {
+		t.Errorf("completed request %+v, outcome %+v", got, got.Outcome)
+	}
+	clk.Add(time.Hour)
+	if got, _ := r.Get(ctx, req.ID); got.State != RequestCompleted {
+		t.Errorf("a completed request became %s when its TTL passed", got.State)
+	}
+	if err := r.Complete(ctx, req.ID, Outcome{Decision: Reject}); !errors.Is(err, ErrRequestCompleted) {
+		t.Errorf("second Complete = %v", err)
+	}
+	if got, _ := r.Get(ctx, req.ID); got.Outcome.Decision != Accept {
+		t.Error("the second Complete overwrote the outcome")
+	}
+	if err := r.Complete(ctx, randomID(), o); !errors.Is(err, ErrRequestNotFound) {
+		t.Errorf("Complete of an unknown id = %v", err)
+	}
+}
+
+func TestChallenges(t *testing.T) {
+	ctx := t.Context()
+	r, clk := newTestRequests(memkv.New())
+	ch, exp, err := r.NewChallenge(ctx, "mercy")
+	if err != nil || !wellFormedID(ch) || !exp.Equal(clk.Now().Add(ChallengeTTL)) {
+		t.Fatalf("NewChallenge = %q, %s, %v", ch, exp, err)
+	}
+	if _, _, err := r.NewChallenge(ctx, "Not A Tenant"); !errors.Is(err, ErrInvalidRequest) {
+		t.Errorf("NewChallenge for a bad tenant id = %v", err)
+	}
+	v, reqID, err := r.UseChallenge(ctx, ch)
+	if err != nil || v != "mercy" || reqID != "" {
+		t.Errorf("UseChallenge = %q, %q, %v", v, reqID, err)
+	}
+	if _, _, err := r.UseChallenge(ctx, ch); !errors.Is(err, ErrReplay) {
+		t.Errorf("second UseChallenge = %v, want ErrReplay", err)
+	}
+	for _, bad := range []string{"", randomID(), "not-a-challenge", ch + "A"} {
+		if _, _, err := r.UseChallenge(ctx, bad); !errors.Is(err, ErrChallengeUnknown) {
+			t.Errorf("UseChallenge(%q) = %v, want ErrChallengeUnknown", bad, err)
+		}
+	}
+	req, _ := r.Create(ctx, "mercy", licenseInput())
+	clk.Add(DefaultRequestTTL + time.Nanosecond)
+	if _, _, err := r.UseChallenge(ctx, req.Challenge); !errors.Is(err, ErrChallengeExpired) {
+		t.Errorf("expired UseChallenge = %v", err)
+	}
+	if _, err := r.Store.Get(ctx, bucketChallengesUsed, req.Challenge); !errors.Is(err, kv.ErrNotFound) {
+		t.Errorf("an expired challenge was marked used: %v", err)
+	}
+	req, _ = r.Create(ctx, "mercy", licenseInput())
+	if v, id, err := r.UseChallenge(ctx, req.Challenge); err != nil || v != "mercy" || id != req.ID {
+		t.Errorf("request challenge: %q, %q, %v", v, id, err)
+	}
+}
+
+func TestSweep(t *testing.T) {
+	ctx := t.Context()
+	r, clk := newTestRequests(memkv.New())
+	old, _ := r.Create(ctx, "mercy", RequestInput{Query: dcql(dcqlLicense), TTL: time.Minute})
+	if _, _, err := r.UseChallenge(ctx, old.Challenge); err != nil {
+		t.Fatal(err)
+	}
+	live, _ := r.Create(ctx, "mercy", RequestInput{Query: dcql(dcqlLicense), TTL: time.Hour})
+	clk.Add(2 * time.Minute)
+	n, err := r.Sweep(ctx, clk.Now().Add(time.Hour)) // capped at now
+	if err != nil || n != 3 {
+		t.Fatalf("Sweep = %d, %v; want the old request, its challenge and its marker", n, err)
+	}
+	if _, err := r.Get(ctx, old.ID); !errors.Is(err, ErrRequestNotFound) {
+		t.Errorf("swept request: %v", err)
+	}
+	if _, _, err := r.UseChallenge(ctx, old.Challenge); !errors.Is(err, ErrChallengeUnknown) {
+		t.Errorf("swept challenge: %v", err)
+	}
+	if got, err := r.Get(ctx, live.ID); err != nil || got.State != RequestPending {
+		t.Errorf("live request after Sweep: %v", err)
+	}
+}
+
+// TestUseChallengeOnceAcrossProcesses races 50 goroutines, spread over two
+// stores with their own Redis clients (two processes sharing Redis), to
+// consume one challenge: exactly one wins, the others see ErrReplay.
+func TestUseChallengeOnceAcrossProcesses(t *testing.T) {
+	prefix := testredis.Prefix(t)
+	a, _ := newTestRequests(rediskv.New(testredis.Client(t), prefix))
+	b := &Requests{Store: rediskv.New(testredis.Client(t), prefix), Now: a.Now, BaseURL: a.BaseURL}
+	for round := range 3 {
+		req, err := a.Create(t.Context(), "mercy", licenseInput())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wins, replays atomic.Int32
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range 50 {
+			r := a
+			if i%2 == 1 {
+				r = b
+			}
+			wg.Go(func() {
+				<-start
+				_, id, err := r.UseChallenge(t.Context(), req.Challenge)
+				switch {
+				case err == nil && id == req.ID:
+					wins.Add(1)
+				case errors.Is(err, ErrReplay):
+					replays.Add(1)
+				default:
+					t.Errorf("UseChallenge: %q, %v", id, err)
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		if wins.Load() != 1 || replays.Load() != 49 {
+			t.Fatalf("round %d: %d wins and %d replays, want 1 and 49", round, wins.Load(), replays.Load())
+		}
+	}
+}
+
+func TestRequestsOnRedis(t *testing.T) {
+	ctx := t.Context()
+	r, _ := newTestRequests(rediskv.New(testredis.Client(t), testredis.Prefix(t)))
+	req, err := r.Create(ctx, "mercy", licenseInput())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Complete(ctx, req.ID, Outcome{Decision: Review, Codes: []string{"LICENSE_RESTRICTED"}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := r.Get(ctx, req.ID)
+	if err != nil || got.State != RequestCompleted || got.Outcome.Codes[0] != "LICENSE_RESTRICTED" {
+		t.Errorf("Get = %+v, %v", got, err)
+	}
+}
