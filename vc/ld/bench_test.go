@@ -9,9 +9,12 @@ import (
 )
 
 // naive canonicalizes doc the plain json-gold way: no processed-context
-// cache (the context documents are still decoded once, by p).
+// cache (the context documents are still decoded once, by p) and the
+// contexts as published, without the rewriting of null-scoped graph terms
+// (graphterm.go).
 func naive(p *Processor, doc map[string]any) ([]byte, error) {
 	opts := p.options(false)
+	opts.DocumentLoader = publishedLoader{p}
 	opts.Algorithm = ld.AlgorithmURDNA2015
 	opts.Format = "application/n-quads"
 	out, err := ld.NewJsonLdProcessor().Normalize(doc, opts)
@@ -78,4 +81,15 @@ func BenchmarkCanonicalizeHealthcare(b *testing.B) {
 			}
 		})
 	}
+}
+
+// publishedLoader serves the contexts of p as published.
+type publishedLoader struct{ p *Processor }
+
+func (l publishedLoader) LoadDocument(url string) (*ld.RemoteDocument, error) {
+	doc, ok := l.p.docs[url]
+	if !ok {
+		return nil, fmt.Errorf("JSON-LD context %s is not known", url)
+	}
+	return &ld.RemoteDocument{DocumentURL: url, Document: ld.CloneDocument(doc)}, nil
 }

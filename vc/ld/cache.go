@@ -36,6 +36,9 @@ func (p *Processor) activeContext(v any, prefix map[string]any, safe bool) (*fas
 	// A copy: the processed context keeps references to inline contexts,
 	// which belong to the caller's document.
 	local = append(local, ld.Arrayify(ld.CloneDocument(v))...)
+	if r, ok := rewriteContext(local); ok {
+		local = r.([]any)
+	}
 	c, err := ld.NewContext(nil, p.options(safe)).Parse(local)
 	if err != nil {
 		return nil, jsonldError(err)

@@ -31,6 +31,9 @@ func normalize(in map[string]any, opts *ld.JsonLdOptions) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkExpanded(expanded); err != nil {
+		return nil, err
+	}
 	ds, err := toRDF(expanded)
 	if err != nil {
 		return nil, err
@@ -81,6 +84,7 @@ func (p *Processor) process(doc, prefix map[string]any, safe bool, fn func(map[s
 	}
 	local, ok := in["@context"]
 	if !ok && prefix == nil {
+		in, _ = rewriteEmbedded(in, copied)
 		out, err := guard(fn, in, p.options(safe))
 		return out, wrapJSONLD(err)
 	}
@@ -96,7 +100,7 @@ func (p *Processor) process(doc, prefix map[string]any, safe bool, fn func(map[s
 			return out, wrapJSONLD(err)
 		}
 	}
-	if !copied {
+	if in, copied = rewriteEmbedded(in, copied); !copied {
 		in = maps.Clone(in)
 	}
 	if f.usable(in) {
@@ -108,6 +112,17 @@ func (p *Processor) process(doc, prefix map[string]any, safe bool, fn func(map[s
 	in["@context"] = fresh(f.plain)
 	out, err := guard(fn, in, p.options(safe))
 	return out, wrapJSONLD(err)
+}
+
+// rewriteEmbedded rewrites the null-scoped graph terms of the contexts
+// embedded in in (graphterm.go) for json-gold, which processes them itself;
+// the fast expander has its own way. copied reports whether the result is
+// a copy of the caller's document.
+func rewriteEmbedded(in map[string]any, copied bool) (map[string]any, bool) {
+	if r, ok := rewriteBody(in, true); ok {
+		return r.(map[string]any), true
+	}
+	return in, copied
 }
 
 // guard runs fn, turning a panic in json-gold (which asserts types of its

@@ -44,6 +44,11 @@ func TestCachedEqualsNaive(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if filepath.Base(file) == "presentation.json" {
+				// Plain json-gold puts the presented credential into the
+				// default graph (graphterm.go): the reference is jsonld.js.
+				want = readFile(t, "jsonld-js/equivalence-presentation.nq")
+			}
 			for range 2 { // the second run hits the cache
 				got, err := p.Canonicalize(doc)
 				if err != nil {

@@ -24,6 +24,11 @@
 //     control characters other than \t \n \r raw).
 //   - Integers of magnitude 2^63 to 10^21 become xsd:integer, as JSON-LD
 //     says, where json-gold writes xsd:double.
+//   - The values of a term with a @graph container and a null scoped
+//     context, such as the credentials of a presentation
+//     (verifiableCredential in the VC 2.0 context), become named graphs of
+//     their own, as JSON-LD 1.1 and jsonld.js make them, where json-gold
+//     v0.9.1 puts their triples into the default graph (graphterm.go).
 //
 // # Performance
 //
@@ -40,7 +45,7 @@
 // json-gold copies the whole active context at every typed node and every
 // node below one. It converts that expansion to quads directly (emit.go),
 // as toRDF would convert json-gold's node map. Anything outside the subset
-// (value objects, @graph, embedded contexts, @json, ...) falls back to
+// (value objects, @graph, most embedded contexts, @json, ...) falls back to
 // json-gold, before any result is produced; the tests hold the expansion
 // equal to json-gold's (reflect.DeepEqual) and the N-Quads byte for byte on
 // every test document, tens of thousands of variants of credentials and

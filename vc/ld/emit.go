@@ -22,16 +22,23 @@ import (
 // without @id get fresh blank nodes; blank node identifiers of the document
 // keep theirs (under another prefix, so that the two never meet). Labels do
 // not reach the canonical form.
+//
+// A graph object without @id (the fast expander makes them of the values
+// of terms with a @graph container: proofs, and the credentials of a
+// presentation, graphterm.go) gets a fresh blank node, the object of its
+// property and the name of a graph holding its nodes, as the node map
+// makes it.
 type emitter struct {
 	quads  []quad
 	blanks int
 	seen   map[valueKey]struct{}
+	graph  nodeTerm // the graph being emitted; the default graph if term is ""
 }
 
-// valueKey is a value of a property of a subject, as the node map compares
-// values.
+// valueKey is a value of a property of a subject in a graph, as the node
+// map compares values.
 type valueKey struct {
-	subject, property, value string
+	graph, subject, property, value string
 }
 
 // quadsOf returns the quads of the fast expansion of a document.
@@ -76,7 +83,7 @@ func ref(id string) nodeTerm {
 
 // first reports whether value is new for the property of subject.
 func (e *emitter) first(subject nodeTerm, property, value string) bool {
-	k := valueKey{subject.id, property, value}
+	k := valueKey{e.graph.id, subject.id, property, value}
 	if _, ok := e.seen[k]; ok {
 		return false
 	}
@@ -89,6 +96,7 @@ func (e *emitter) add(s nodeTerm, p, pTerm string, o nodeTerm) {
 	q.term[subjectPos], q.blank[subjectPos] = s.term, s.blank
 	q.term[predicatePos] = pTerm
 	q.term[objectPos], q.blank[objectPos] = o.term, o.blank
+	q.term[graphPos], q.blank[graphPos] = e.graph.term, e.graph.blank
 	q.complete()
 	e.quads = append(e.quads, q)
 }
@@ -170,6 +178,12 @@ func (e *emitter) value(s nodeTerm, p, pTerm string, v map[string]any, dedupe bo
 		e.add(s, p, pTerm, o)
 		return nil
 	}
+	if nodes, ok := v["@graph"]; ok {
+		if len(v) != 1 {
+			return errFallback
+		}
+		return e.graphObject(s, p, pTerm, nodes.([]any))
+	}
 	o, err := e.subject(v)
 	if err != nil {
 		return err
@@ -178,6 +192,27 @@ func (e *emitter) value(s nodeTerm, p, pTerm string, v map[string]any, dedupe bo
 		e.add(s, p, pTerm, o)
 	}
 	return e.node(o, v)
+}
+
+// graphObject emits a graph object without @id, the value of property p of
+// s: a fresh blank node names the graph of its nodes.
+func (e *emitter) graphObject(s nodeTerm, p, pTerm string, nodes []any) error {
+	name := e.fresh()
+	e.add(s, p, pTerm, name)
+	outer := e.graph
+	e.graph = name
+	defer func() { e.graph = outer }()
+	for _, n := range nodes {
+		m := n.(map[string]any)
+		o, err := e.subject(m)
+		if err != nil {
+			return err
+		}
+		if err := e.node(o, m); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // list emits a list and returns its head.

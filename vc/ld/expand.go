@@ -21,7 +21,10 @@ import (
 // It follows json-gold's expansion step by step for a subset of JSON-LD:
 // node objects whose members are terms, @id and @type, with string, number,
 // boolean, null, node-object and array values, under terms with no
-// container but @set or @list. Each leaf decision is json-gold's own: keys,
+// container but @set or @list, or (node objects only) @graph. The node
+// objects under a null-scoped graph term (verifiableCredential:
+// graphterm.go) are expanded as documents of their own, with their own
+// @context. Each leaf decision is json-gold's own: keys,
 // @id and @type values go through (*ld.Context).ExpandIri, scalars through
 // (*ld.Context).ExpandValue, and the active contexts are json-gold's,
 // processed by (*ld.Context).Parse. What the expander keeps is the part that
@@ -31,10 +34,11 @@ import (
 // with the expansion of each key.
 //
 // Anything outside the subset (value objects, @list objects and lists of
-// lists, language, index, id, type and graph containers, @graph, @included,
-// @reverse, @nest, @index, embedded contexts, @json, a key that does not
-// expand to an IRI, a null or remote property-scoped context, colliding
-// keywords, a document that expands to nothing) returns errFallback before
+// lists, language, index, id and type containers, @graph, @included,
+// @reverse, @nest, @index, embedded contexts but those of the values of
+// null-scoped graph terms, @json, a key that does not expand to an IRI, a
+// null or remote property-scoped context, colliding keywords, a document
+// that expands to nothing) returns errFallback before
 // any result is produced, and the caller runs json-gold. So does an error of
 // json-gold's context processing: the plain path reports it, or succeeds
 // where the expander would not. The tests hold the output equal to
@@ -70,8 +74,12 @@ type frame struct {
 	nKeys   atomic.Int64
 }
 
-// framePool counts the frames of a Processor.
-type framePool struct{ n atomic.Int64 }
+// framePool counts the frames of a Processor, and gives the root frame of
+// a node object's own @context (for the values of null-scoped graph terms).
+type framePool struct {
+	n    atomic.Int64
+	root func(local any) (*frame, error)
+}
 
 type deriveKey struct {
 	td       *ld.TermDefinition // the term whose scoped context is applied
@@ -456,6 +464,9 @@ func member(fr, tsc *frame, res map[string]any, k string, v any) error {
 	}
 	term := fr
 	td := fr.ctx.TermDefinitions[k]
+	if nullGraphTerm(td) {
+		return graphMember(fr, res, e, td, v)
+	}
 	if td != nil && td.HasContext {
 		if td.Context == nil {
 			return fallback("null scoped context")
@@ -467,7 +478,7 @@ func member(fr, tsc *frame, res map[string]any, k string, v any) error {
 	if td != nil && td.Type == "@json" {
 		return fallback("@json")
 	}
-	list := false
+	list, graph := false, false
 	if ttd := term.ctx.TermDefinitions[k]; ttd != nil {
 		if ttd.Reverse || ttd.Type == "@json" {
 			return fallback("@reverse or @json")
@@ -476,6 +487,13 @@ func member(fr, tsc *frame, res map[string]any, k string, v any) error {
 		case len(ttd.Container) == 0, slices.Equal(ttd.Container, []string{"@set"}):
 		case slices.Equal(ttd.Container, []string{"@list"}):
 			list = true
+		case plainGraph(ttd.Container):
+			// json-gold wraps each expanded value in a graph object; the
+			// subset takes node objects only (a proof, a list of proofs).
+			if !nodeObjects(v) {
+				return fallback("value of a graph container that is not a node object")
+			}
+			graph = true
 		default:
 			return fallback("container " + strings.Join(ttd.Container, " "))
 		}
@@ -483,6 +501,17 @@ func member(fr, tsc *frame, res map[string]any, k string, v any) error {
 	ev, err := element(term, k, v)
 	if err != nil || ev == nil {
 		return err
+	}
+	if graph {
+		l, ok := ev.([]any)
+		if !ok {
+			l = []any{ev}
+		}
+		graphs := make([]any, len(l))
+		for i, n := range l {
+			graphs[i] = map[string]any{"@graph": []any{n}}
+		}
+		ev = graphs
 	}
 	if list {
 		// A list of lists json-gold expands item by item, which the subset
@@ -505,6 +534,79 @@ func member(fr, tsc *frame, res map[string]any, k string, v any) error {
 		values = append(values, l...)
 	default:
 		values = append(values, ev)
+	}
+	res[e] = values
+	return nil
+}
+
+// plainGraph reports whether a container mapping is @graph, alone or with
+// @set.
+func plainGraph(container []string) bool {
+	return slices.Contains(container, "@graph") &&
+		!slices.ContainsFunc(container, func(c string) bool { return c != "@graph" && c != "@set" })
+}
+
+// nodeObjects reports whether v is a map or an array of maps and nulls.
+func nodeObjects(v any) bool {
+	switch x := v.(type) {
+	case map[string]any:
+		return true
+	case []any:
+		return !slices.ContainsFunc(x, func(e any) bool {
+			_, ok := e.(map[string]any)
+			return !ok && e != nil
+		})
+	}
+	return false
+}
+
+// graphMember expands into res the value v of a null-scoped graph term td
+// (graphterm.go) whose IRI is e: as JSON-LD 1.1 (and jsonld.js) expands it,
+// and json-gold with the rewritten definition. Each node object in v is
+// expanded on an empty context, its own @context processed on it: as a
+// document of its own, with the root frame of that @context. Each becomes
+// a graph object.
+//
+// The expander takes only node objects with an @context of their own, as
+// the credentials of a presentation are, under a plain @graph container;
+// anything else falls back.
+func graphMember(fr *frame, res map[string]any, e string, td *ld.TermDefinition, v any) error {
+	if !plainGraph(td.Container) {
+		return fallback("container " + strings.Join(td.Container, " "))
+	}
+	if v == nil {
+		return nil
+	}
+	values, _ := res[e].([]any)
+	if values == nil {
+		values = []any{}
+	}
+	for _, item := range ld.Arrayify(v) {
+		if item == nil {
+			continue
+		}
+		m, ok := item.(map[string]any)
+		if !ok {
+			return fallback("value of a null-scoped graph term that is not a node object")
+		}
+		local, ok := m["@context"]
+		if !ok {
+			return fallback("node object of a null-scoped graph term without @context")
+		}
+		root, err := fr.pool.root(local)
+		if err != nil {
+			return err
+		}
+		n, err := node(root, "", m, true)
+		if err != nil {
+			return err
+		}
+		// A graph holding a node with no members but @id, which expansion
+		// keeps here, would hold no triples: json-gold takes it.
+		if _, id := n["@id"]; len(n) == 0 || id && len(n) == 1 {
+			return fallback("empty node object")
+		}
+		values = append(values, map[string]any{"@graph": []any{n}})
 	}
 	res[e] = values
 	return nil

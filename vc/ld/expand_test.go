@@ -323,11 +323,13 @@ func TestFastExpansionVariants(t *testing.T) {
 
 // variantBases are the documents TestFastExpansionVariants and
 // FuzzFastExpansionMutations change: one credential of each healthcare type
-// with its proof configuration, and documents with inline contexts that
-// exercise @vocab, @base, languages, lists, scoped and protected contexts.
+// with its proof configuration, documents with inline contexts that
+// exercise @vocab, @base, languages, lists, scoped and protected contexts,
+// and a presentation of two credentials, one with a proof.
 func variantBases(tb testing.TB) []map[string]any {
 	bases := healthcareCredentials(1)
-	bases = append(bases, readJSON(tb, "equivalence/values.json"), readJSON(tb, "equivalence/nested-typed.json"))
+	bases = append(bases, readJSON(tb, "equivalence/values.json"), readJSON(tb, "equivalence/nested-typed.json"),
+		readJSON(tb, "jsonld-js/vp-two.json")) // graph containers, null-scoped and not
 	files, _ := filepath.Glob("testdata/fast/*.json")
 	for _, f := range files {
 		bases = append(bases, readJSON(tb, strings.TrimPrefix(f, "testdata/")))

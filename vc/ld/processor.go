@@ -56,7 +56,24 @@ func New(opts ...Option) *Processor {
 	for _, o := range opts {
 		o(p)
 	}
+	p.frames.root = p.contextFrame
 	return p
+}
+
+// contextFrame returns the fast expander's frame of a document whose @context
+// is local: the active context of a node object with that @context that is
+// the value of a null-scoped graph term, expanded on an empty context.
+// Canonicalize, the fast expander's only user, processes contexts in
+// json-gold's SafeMode.
+func (p *Processor) contextFrame(local any) (*frame, error) {
+	f, err := p.activeContext(local, nil, true)
+	if err != nil {
+		return nil, err
+	}
+	if f.root == nil {
+		return nil, fallback("a context the fast expander does not take")
+	}
+	return f.root, nil
 }
 
 // embeddedDocs decodes the embedded contexts once per process.
@@ -88,8 +105,9 @@ func decodeJSON(b []byte) (any, error) {
 // contexts only and never touches the network.
 type loader struct{ p *Processor }
 
-// LoadDocument returns a copy of the context: json-gold merges @import into
-// the document it loads.
+// LoadDocument returns a copy of the context (json-gold merges @import into
+// the document it loads), its null-scoped graph terms rewritten
+// (graphterm.go).
 func (l loader) LoadDocument(url string) (*ld.RemoteDocument, error) {
 	p := l.p
 	if strings.HasPrefix(url, p.scopedPrefix) {
@@ -104,7 +122,13 @@ func (l loader) LoadDocument(url string) (*ld.RemoteDocument, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w: JSON-LD context %s is not known", vc.ErrUnsupported, url)
 	}
-	return &ld.RemoteDocument{DocumentURL: url, Document: ld.CloneDocument(doc)}, nil
+	out := ld.CloneDocument(doc)
+	if m, ok := out.(map[string]any); ok {
+		if c, ok := rewriteContext(m["@context"]); ok {
+			m["@context"] = c
+		}
+	}
+	return &ld.RemoteDocument{DocumentURL: url, Document: out}, nil
 }
 
 // options returns fresh json-gold options that load contexts from p.

@@ -33,7 +33,10 @@ func (p *Processor) CheckTerms(doc map[string]any) error {
 				fields = append(fields, nodeTerms(doc, pointer, node)...)
 			}
 		}
-		_, err := ld.NewJsonLdProcessor().Expand(in, opts)
+		expanded, err := ld.NewJsonLdProcessor().Expand(in, opts)
+		if err == nil {
+			err = checkExpanded(expanded)
+		}
 		var jerr *ld.JsonLdError
 		if errors.As(err, &jerr) && jerr.Code == ld.InvalidProperty {
 			// Only when a context sets @vocab to null: json-gold names no term.
