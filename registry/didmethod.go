@@ -18,12 +18,21 @@ import (
 // DIDMethod resolves did:credence DIDs from the ledger: the latest version, or the
 // one named by versionId (a seq) or versionTime, with DID Core document metadata
 // and a proof bundle a client can check offline (VerifyBundle).
-type DIDMethod struct{ Log *Log }
+type DIDMethod struct {
+	Log *Log
+	// Current resolves the latest version from the ledger's cached state,
+	// without the proof bundle or the history: what verifying a signature
+	// needs, at a hundredth of the cost. Versioned resolution is unchanged.
+	Current bool
+}
 
 // Resolve implements did.Method.
 func (m DIDMethod) Resolve(ctx context.Context, d did.DID, opts did.Options) (*did.Resolution, error) {
 	if d.Method != "credence" || !isMultihash256(d.ID) {
 		return nil, fmt.Errorf("%w: did:credence id must be a base58btc sha2-256 multihash", did.ErrInvalidDID)
+	}
+	if m.Current && opts.VersionID == "" && opts.VersionTime == "" {
+		return m.current(ctx, d)
 	}
 	ops, err := m.Log.History(ctx, d.String())
 	if errors.Is(err, ErrNotFound) {
@@ -54,6 +63,24 @@ func (m DIDMethod) Resolve(ctx context.Context, d did.DID, opts did.Options) (*d
 		meta.NextVersionID = strconv.FormatUint(upTo+1, 10)
 		meta.NextUpdate = ops[upTo].Op.Time
 	}
+	return &did.Resolution{Document: &doc, DocumentMetadata: meta, Metadata: did.ResolutionMetadata{ContentType: did.MediaDIDLDJSON}}, nil
+}
+
+// current resolves the latest version from the cached subject state.
+func (m DIDMethod) current(ctx context.Context, d did.DID) (*did.Resolution, error) {
+	st, err := m.Log.State(ctx, d.String(), 0)
+	if err != nil {
+		return nil, err
+	}
+	if st.Seq == 0 || st.Doc == nil {
+		return nil, fmt.Errorf("%w: %s is not on the ledger", did.ErrNotFound, d)
+	}
+	var doc did.Document
+	if err := json.Unmarshal(st.Doc, &doc); err != nil {
+		return nil, fmt.Errorf("stored document of %s: %w", d, err)
+	}
+	meta := did.DocumentMetadata{Created: st.Created, Updated: st.Updated, Deactivated: st.Deactivated,
+		VersionID: strconv.FormatUint(st.Seq, 10)}
 	return &did.Resolution{Document: &doc, DocumentMetadata: meta, Metadata: did.ResolutionMetadata{ContentType: did.MediaDIDLDJSON}}, nil
 }
 

@@ -192,3 +192,60 @@ func mustDID(t *testing.T, s string) did.DID {
 	}
 	return d
 }
+
+// TestDIDCredenceCurrentResolution: the Current resolver answers the latest
+// version from the cached state — each change at once, the same document as
+// the full resolution, no bundle — and leaves versioned resolution to the
+// full path.
+func TestDIDCredenceCurrentResolution(t *testing.T) {
+	ctx := context.Background()
+	log, _ := newTestLog(t, time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
+	upd, rec, upd2 := edKey(t, 1), edKey(t, 2), edKey(t, 3)
+	create := newCreate(t, []testKey{upd}, []testKey{rec}, nil)
+	if _, err := submit(t, log, create); err != nil {
+		t.Fatal(err)
+	}
+	full := did.NewResolver(did.WithMethod("credence", DIDMethod{Log: log}, 0))
+	cur := did.NewResolver(did.WithMethod("credence", DIDMethod{Log: log, Current: true}, 0))
+	same := func(wantVersion string, deactivated bool) {
+		t.Helper()
+		a, err := full.Resolve(ctx, create.Subject, did.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := cur.Resolve(ctx, create.Subject, did.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ja, _ := json.Marshal(a.Document)
+		jb, _ := json.Marshal(b.Document)
+		if string(ja) != string(jb) || b.DocumentMetadata.VersionID != wantVersion || b.DocumentMetadata.Deactivated != deactivated ||
+			b.DocumentMetadata.Created != a.DocumentMetadata.Created || b.DocumentMetadata.Updated != a.DocumentMetadata.Updated {
+			t.Fatalf("current resolution %s %+v differs from the full one %s %+v", jb, b.DocumentMetadata, ja, a.DocumentMetadata)
+		}
+		if b.DocumentMetadata.LedgerProof != nil {
+			t.Error("the current resolution carries a bundle")
+		}
+	}
+	same("1", false)
+	st, _ := log.State(ctx, create.Subject, 0)
+	update := nextOp(t, st, DIDUpdate, 10)
+	update.Doc = testDoc(t, create.Subject, "v2", upd2)
+	update.UpdateKeys = mks(upd2)
+	if _, err := submit(t, log, sign(t, update, upd)); err != nil {
+		t.Fatal(err)
+	}
+	same("2", false)
+	st, _ = log.State(ctx, create.Subject, 0)
+	if _, err := submit(t, log, sign(t, nextOp(t, st, DIDDeactivate, 20), rec)); err != nil {
+		t.Fatal(err)
+	}
+	same("3", true)
+	v1, err := cur.Resolve(ctx, create.Subject, did.Options{VersionID: "1"})
+	if err != nil || v1.DocumentMetadata.VersionID != "1" || v1.DocumentMetadata.LedgerProof == nil {
+		t.Fatalf("versioned resolution through the Current resolver: %+v, %v", v1, err)
+	}
+	if _, err := cur.Resolve(ctx, "did:credence:QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG", did.Options{}); !errors.Is(err, did.ErrNotFound) {
+		t.Fatalf("an unknown DID: %v", err)
+	}
+}

@@ -9,7 +9,7 @@
 // # Errors
 //
 // Every driver returns ErrNotFound for a missing key and ErrExists when Create
-// finds the key already present; callers test with errors.Is.
+// or CreateMany finds a key already present; callers test with errors.Is.
 package kv
 
 import (
@@ -20,7 +20,7 @@ import (
 var (
 	// ErrNotFound is returned when a key does not exist.
 	ErrNotFound = errors.New("kv: not found")
-	// ErrExists is returned by Create when the key already exists.
+	// ErrExists is returned by Create and CreateMany when a key already exists.
 	ErrExists = errors.New("kv: already exists")
 )
 
@@ -36,6 +36,13 @@ type Store interface {
 	PutMany(ctx context.Context, bucket string, items []Item) error
 	// Create stores value under key only if key is absent; otherwise ErrExists.
 	Create(ctx context.Context, bucket, key string, value []byte) error
+	// CreateMany stores several values in one bucket in one write (one
+	// transaction or round trip) only if none of their keys is present: all
+	// of them, or none and ErrExists when a key exists (or is given twice).
+	// It is atomic: of concurrent calls whose keys overlap, at most one
+	// succeeds. On another error none of the values is stored, unless the
+	// store applied the write and the answer was lost.
+	CreateMany(ctx context.Context, bucket string, items []Item) error
 	// Update atomically replaces the value of key with fn(old). old is nil when the
 	// key is absent. If fn returns an error, nothing is written and the error is
 	// returned unchanged. fn may be called more than once under contention.
@@ -51,7 +58,7 @@ type Store interface {
 	Close() error
 }
 
-// Item is one key and value of PutMany.
+// Item is one key and value of PutMany and CreateMany.
 type Item struct {
 	Key   string
 	Value []byte
@@ -64,6 +71,26 @@ var ErrInvalidName = errors.New("kv: bucket and key must be non-empty")
 func CheckNames(bucket, key string) error {
 	if bucket == "" || key == "" {
 		return ErrInvalidName
+	}
+	return nil
+}
+
+// CheckItems validates the bucket and keys of a CreateMany (drivers call it
+// first): ErrInvalidName for an empty bucket or key, ErrExists for a key given
+// twice (its second Create would fail).
+func CheckItems(bucket string, items []Item) error {
+	if err := CheckNames(bucket, "-"); err != nil {
+		return err
+	}
+	seen := make(map[string]struct{}, len(items))
+	for _, it := range items {
+		if err := CheckNames(bucket, it.Key); err != nil {
+			return err
+		}
+		if _, ok := seen[it.Key]; ok {
+			return ErrExists
+		}
+		seen[it.Key] = struct{}{}
 	}
 	return nil
 }

@@ -57,7 +57,8 @@ func (s *Server) newVerifier(ctx context.Context, iss *issuer.Service, resolver 
 	}
 	iss.OnStatusChange(checker.Invalidate)
 	go checker.Watch(s.ledger.Subscribe(ctx))
-	return &verifier.Verifier{Engine: s.engine, Keys: keys, Status: checker, Trust: s.trust, Skew: time.Minute}
+	s.verifier = &verifier.Verifier{Engine: s.engine, Keys: keys, Status: checker, Trust: s.trust, Skew: time.Minute}
+	return s.verifier
 }
 
 // localLists serves this server's own status lists from the issuer service

@@ -31,6 +31,7 @@ import (
 	"github.com/credence/credence/internal/verifierapi"
 	"github.com/credence/credence/registry"
 	"github.com/credence/credence/vc/secure"
+	"github.com/credence/credence/verifier"
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -54,6 +55,8 @@ type Server struct {
 	// a steward).
 	steward *trustapi.KeySigner
 	trust   *registry.TrustIndex
+	// verifier is the verification pipeline the HTTP routes run.
+	verifier *verifier.Verifier
 	// stop ends background work (registry event watchers) on Close.
 	stop context.CancelFunc
 	// LedgerKey is the note verifier key of the registry's checkpoints.
@@ -180,10 +183,15 @@ func (s *Server) routes(ctx context.Context, hosted *didapi.Hosted) (http.Handle
 	e.GET("/readyz", s.ready)
 	e.GET("/metrics", gin.WrapH(promhttp.HandlerFor(prom, promhttp.HandlerOpts{})))
 
-	resolver := did.NewResolver(did.WithMethod("web", didapi.LocalWeb{
+	web := did.WithMethod("web", didapi.LocalWeb{
 		Hosted: hosted,
 		Remote: did.NewWebMethod(s.cfg.WebTimeout, s.cfg.WebAllowPrivate, did.WithWebMaxBytes(s.cfg.WebMaxBytes)),
-	}, s.cfg.CacheTTL), did.WithMethod("credence", registry.DIDMethod{Log: s.ledger}, 0))
+	}, s.cfg.CacheTTL)
+	resolver := did.NewResolver(web, did.WithMethod("credence", registry.DIDMethod{Log: s.ledger}, 0))
+	// Verification resolves keys from the ledger's current state (kept
+	// current by the ledger, so a rotation or deactivation counts at once),
+	// without the proof bundles the resolution API serves.
+	keyResolver := did.NewResolver(web, did.WithMethod("credence", registry.DIDMethod{Log: s.ledger, Current: true}, 0))
 	api := &didapi.API{Resolver: resolver, Hosted: hosted, Log: s.log}
 	admin := e.Group("/", httpx.Require(s.tokens, s.log, auth.ScopeAdmin))
 	api.Routes(e, admin)
@@ -191,7 +199,7 @@ func (s *Server) routes(ctx context.Context, hosted *didapi.Hosted) (http.Handle
 	ia := &issuerapi.API{Issuer: iss, Log: s.log, Ledger: s.ledger}
 	ia.Routes(admin, e.Group("/", httpx.RequireScope(s.tokens, s.log, issuerapi.TenantScope)))
 	ia.PublicRoutes(e)
-	if err := s.verifierRoutes(ctx, e, admin, s.newVerifier(ctx, iss, resolver)); err != nil {
+	if err := s.verifierRoutes(ctx, e, admin, s.newVerifier(ctx, iss, keyResolver)); err != nil {
 		return nil, err
 	}
 	Assets().Routes(e)

@@ -3,29 +3,49 @@ package audit_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/credence/credence/internal/kv/memkv"
 	"github.com/credence/credence/verifier/audit"
 )
 
-// BenchmarkAppend appends decisions one after another to one chain, as one
-// process does; it reports appends/s per driver (bbolt commits with fsync).
+// BenchmarkAppend appends decisions to one chain from g goroutines at once,
+// as concurrent verification requests of one process do, and reports
+// appends/s per driver (bbolt commits with fsync). g=1 is one append after
+// another. Every run checks that the chain ended with exactly b.N entries.
 func BenchmarkAppend(b *testing.B) {
 	for _, d := range drivers {
-		b.Run(d.name, func(b *testing.B) {
-			l := audit.New(d.open(b), newSigner("bench"))
-			e := decision("bench", 1)
-			ctx := context.Background()
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, err := l.Append(ctx, e); err != nil {
-					b.Fatal(err)
+		for _, g := range []int{1, 64} {
+			b.Run(fmt.Sprintf("%s/g=%d", d.name, g), func(b *testing.B) {
+				l := audit.New(d.open(b), newSigner("bench"))
+				e := decision("bench", 1)
+				ctx := context.Background()
+				b.ReportAllocs()
+				b.ResetTimer()
+				var next atomic.Int64
+				var wg sync.WaitGroup
+				for range g {
+					wg.Go(func() {
+						for next.Add(1) <= int64(b.N) {
+							if _, err := l.Append(ctx, e); err != nil {
+								b.Error(err)
+								return
+							}
+						}
+					})
 				}
-			}
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "appends/s")
-		})
+				wg.Wait()
+				b.StopTimer()
+				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "appends/s")
+				if h, err := l.Head(ctx, "bench"); err != nil || h.Size != uint64(b.N) {
+					b.Fatalf("Head = %+v, %v; want size %d", h, err, b.N)
+				}
+			})
+		}
 	}
 }
 

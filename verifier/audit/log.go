@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/credence/credence/internal/kv"
@@ -49,13 +50,43 @@ type Log struct {
 	chains map[string]*chainState
 }
 
-// chainState is what this process knows of a chain's head; mu serializes
-// its appends.
+// chainState is a chain's queue of appends and what this process knows of
+// its head. While the queue is not empty one committer goroutine runs for
+// the chain; it alone uses known, seq and hash.
 type chainState struct {
-	mu    sync.Mutex
+	name string
+
+	mu      sync.Mutex // guards queue, running and pending.taken/abandoned
+	queue   []*pending
+	running bool
+
 	known bool
 	seq   uint64
 	hash  string
+}
+
+// pending is one Append waiting for its batch.
+type pending struct {
+	ctx  context.Context
+	e    Entry // valid and normalized; the committer fills seq, time, prev, hash
+	form *form
+	size int // a lower bound of the stored size
+	// taken: in a batch; abandoned: its Append gave up before that, so
+	// it is never written. Both are guarded by chainState.mu.
+	taken, abandoned bool
+
+	done     chan struct{} // closed when out and err are set
+	finished bool          // done is closed (committer only)
+	out      Entry
+	err      error
+}
+
+func (p *pending) finish(e Entry, err error) {
+	if !p.finished {
+		p.finished = true
+		p.out, p.err = e, err
+		close(p.done)
+	}
 }
 
 // Option configures a Log.
@@ -79,6 +110,16 @@ const bucket = "audit"
 // on bbolt), and head finds the size from a stale hint in a few reads.
 const hintEvery = 16
 
+// Bounds of one batch: entries, and bytes (from the entries' forms).
+const (
+	maxBatch      = 256
+	maxBatchBytes = 4 << 20
+)
+
+// hintTimeout bounds the hint's write, which happens after the batch's
+// appends have returned (their contexts may be gone).
+const hintTimeout = 10 * time.Second
+
 func entryKey(chain string, seq uint64) string { return fmt.Sprintf("e/%s/%020d", chain, seq) }
 func hintKey(chain string) string              { return "h/" + chain }
 
@@ -87,77 +128,230 @@ func (l *Log) state(chain string) *chainState {
 	defer l.mu.Unlock()
 	st := l.chains[chain]
 	if st == nil {
-		st = &chainState{}
+		st = &chainState{name: chain}
 		l.chains[chain] = st
 	}
 	return st
 }
 
 // Append records e as the next entry of e.Chain, filling Seq, Time, Prev
-// and Hash, and returns it. It fails with ErrInvalidEntry for an entry that
-// does not validate. After an error other than ErrInvalidEntry the entry may
-// still have been recorded (a store that applied the write but lost the
-// answer).
+// and Hash, and returns it once it is stored. It fails with ErrInvalidEntry
+// for an entry that does not validate. After an error other than
+// ErrInvalidEntry the entry may still have been recorded (a store that
+// applied the write but lost the answer, or a context that ended while the
+// entry's batch was being written).
+//
+// Concurrent appends to a chain are written together: they queue, and the
+// chain's committer takes everything queued (up to 256 entries), links it
+// in order to the head and stores it with one kv.CreateMany, one
+// transaction or round trip for the whole batch. Each Append returns when
+// its batch is stored, with its entry or the batch's error.
 func (l *Log) Append(ctx context.Context, e Entry) (Entry, error) {
 	e.Seq, e.Prev, e.Hash = 0, "", ""
 	e.normalize()
 	if err := e.validate(); err != nil {
 		return Entry{}, err
 	}
+	f, err := newForm(e)
+	if err != nil {
+		return Entry{}, err
+	}
+	if n := f.minSize(); n > MaxEntryBytes {
+		return Entry{}, invalid("entry", fmt.Sprintf("encodes to more than %d bytes", MaxEntryBytes))
+	}
+	if err := ctx.Err(); err != nil {
+		return Entry{}, err
+	}
+	p := &pending{ctx: ctx, e: e, form: f, size: f.minSize(), done: make(chan struct{})}
 	st := l.state(e.Chain)
 	st.mu.Lock()
+	st.queue = append(st.queue, p)
+	if !st.running {
+		st.running = true
+		go l.commit(st)
+	}
+	st.mu.Unlock()
+	select {
+	case <-p.done:
+		return p.out, p.err
+	case <-ctx.Done():
+	}
+	st.mu.Lock()
+	if !p.taken {
+		p.abandoned = true
+	}
+	st.mu.Unlock()
+	select {
+	case <-p.done: // finished meanwhile
+		return p.out, p.err
+	default:
+		return Entry{}, ctx.Err()
+	}
+}
+
+// commit is the chain's committer: it writes batches until the queue is
+// empty.
+func (l *Log) commit(st *chainState) {
+	for {
+		batch := st.take()
+		if len(batch) == 0 {
+			return
+		}
+		l.commitBatch(st, batch)
+	}
+}
+
+// take removes the next batch from the queue, in order, skipping appends
+// that gave up. With nothing left it stops the committer (running false).
+func (st *chainState) take() []*pending {
+	st.mu.Lock()
 	defer st.mu.Unlock()
+	var batch []*pending
+	size, i := 0, 0
+	for ; i < len(st.queue) && len(batch) < maxBatch; i++ {
+		p := st.queue[i]
+		if p.abandoned {
+			continue
+		}
+		if err := p.ctx.Err(); err != nil {
+			p.abandoned = true
+			p.finish(Entry{}, err)
+			continue
+		}
+		if len(batch) > 0 && size+p.size > maxBatchBytes {
+			break
+		}
+		p.taken = true
+		batch = append(batch, p)
+		size += p.size
+	}
+	n := copy(st.queue, st.queue[i:])
+	clear(st.queue[n:])
+	st.queue = st.queue[:n]
+	if len(batch) == 0 {
+		st.running = false
+	}
+	return batch
+}
+
+// commitBatch links batch to the chain's head and stores it. Of two writers
+// racing for the same seqs, across processes too, CreateMany lets exactly
+// one win; the loser finds the new head and links the whole batch again.
+// Every append of the batch is finished: with its entry, or an error.
+func (l *Log) commitBatch(st *chainState, batch []*pending) {
+	ctx, stop := waitersContext(batch)
+	defer stop()
+	defer func() {
+		if r := recover(); r != nil {
+			st.known = false
+			for _, p := range batch {
+				p.finish(Entry{}, fmt.Errorf("failed to append to audit chain %q: panic: %v", st.name, r))
+			}
+		}
+	}()
+	fail := func(err error) {
+		for _, p := range batch {
+			p.finish(Entry{}, err)
+		}
+	}
 	if !st.known {
-		h, err := l.head(ctx, e.Chain, 0)
+		h, err := l.head(ctx, st.name, 0)
 		if err != nil {
-			return Entry{}, err
+			fail(err)
+			return
 		}
 		st.seq, st.hash, st.known = h.Size, h.Hash, true
 	}
 	for {
+		var items []kv.Item
+		items, batch = l.link(st, batch)
+		if len(batch) == 0 {
+			return
+		}
 		if err := ctx.Err(); err != nil {
-			return Entry{}, err
+			fail(err)
+			return
 		}
-		e.Seq, e.Prev, e.Time = st.seq+1, st.hash, l.now().UTC().Round(0)
-		raw, err := seal(&e)
-		if err != nil {
-			return Entry{}, err
+		var err error
+		if len(items) == 1 {
+			err = l.store.Create(ctx, bucket, items[0].Key, items[0].Value)
+		} else {
+			err = l.store.CreateMany(ctx, bucket, items)
 		}
-		err = l.store.Create(ctx, bucket, entryKey(e.Chain, e.Seq), raw)
 		if err == nil {
-			st.seq, st.hash = e.Seq, e.Hash
-			if e.Seq%hintEvery == 0 {
-				l.raiseHint(ctx, e.Chain, e.Seq)
+			first, last := st.seq+1, batch[len(batch)-1].out
+			st.seq, st.hash = last.Seq, last.Hash
+			for _, p := range batch {
+				p.finish(p.out, nil)
 			}
-			return e, nil
+			if last.Seq/hintEvery != (first-1)/hintEvery {
+				hctx, cancel := context.WithTimeout(context.Background(), hintTimeout)
+				l.raiseHint(hctx, st.name, last.Seq)
+				cancel()
+			}
+			return
 		}
 		if !errors.Is(err, kv.ErrExists) {
 			st.known = false
-			return Entry{}, fmt.Errorf("failed to append to audit chain %q: %w", e.Chain, err)
+			fail(fmt.Errorf("failed to append to audit chain %q: %w", st.name, err))
+			return
 		}
-		// Another process took this seq: move to the chain's current head.
-		h, err := l.head(ctx, e.Chain, st.seq)
+		// Another process took some of these seqs: move to the chain's
+		// current head.
+		h, err := l.head(ctx, st.name, st.seq)
 		if err != nil {
 			st.known = false
-			return Entry{}, err
+			fail(err)
+			return
 		}
 		st.seq, st.hash = h.Size, h.Hash
 	}
 }
 
-// seal sets e.Hash and returns e's stored form.
-func seal(e *Entry) ([]byte, error) {
-	h, err := EntryHash(*e)
-	if err != nil {
-		return nil, fmt.Errorf("failed to hash audit entry: %w", err)
+// link numbers the batch's entries from the head on, links and seals them,
+// setting each pending's out, and returns their stored forms. An entry that
+// cannot be sealed (too large) is finished with its error and left out, so
+// it takes no seq: link returns the appends still in the batch.
+func (l *Log) link(st *chainState, batch []*pending) ([]kv.Item, []*pending) {
+	items := make([]kv.Item, 0, len(batch))
+	live := batch[:0]
+	seq, prev := st.seq, st.hash
+	for _, p := range batch {
+		e := p.e
+		e.Seq, e.Prev, e.Time = seq+1, prev, l.now().UTC().Round(0)
+		raw, err := p.form.fill(&e)
+		if err != nil {
+			p.finish(Entry{}, err)
+			continue
+		}
+		p.out = e
+		items = append(items, kv.Item{Key: entryKey(e.Chain, e.Seq), Value: raw})
+		live = append(live, p)
+		seq, prev = e.Seq, e.Hash
 	}
-	e.Hash = h
-	raw, err := canonical(*e)
-	if err != nil {
-		return nil, fmt.Errorf("failed to encode audit entry: %w", err)
+	return items, live
+}
+
+// waitersContext is the context of a batch's store calls: it ends once the
+// context of every append in the batch has ended, so one caller giving up
+// neither cancels the others' write nor is waited for by it.
+func waitersContext(batch []*pending) (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	var left atomic.Int64
+	left.Store(int64(len(batch)))
+	stops := make([]func() bool, len(batch))
+	for i, p := range batch {
+		pctx := p.ctx
+		stops[i] = context.AfterFunc(pctx, func() {
+			if left.Add(-1) == 0 {
+				cancel(context.Cause(pctx))
+			}
+		})
 	}
-	if len(raw) > MaxEntryBytes {
-		return nil, invalid("entry", fmt.Sprintf("encodes to %d bytes, more than %d", len(raw), MaxEntryBytes))
+	return ctx, func() {
+		for _, stop := range stops {
+			stop()
+		}
+		cancel(nil)
 	}
-	return raw, nil
 }

@@ -226,6 +226,45 @@ func (s *Store) Create(ctx context.Context, bucket, key string, value []byte) er
 	return nil
 }
 
+// CreateMany stores items in one transaction (one fsync) if none of their
+// keys is present; otherwise the transaction is rolled back and it returns
+// kv.ErrExists.
+func (s *Store) CreateMany(ctx context.Context, bucket string, items []kv.Item) error {
+	if err := kv.CheckItems(bucket, items); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if len(items) == 0 {
+		return nil
+	}
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		b, err := writeBucket(tx, bucket)
+		if err != nil {
+			return err
+		}
+		for _, it := range items {
+			if b.Get([]byte(it.Key)) != nil {
+				return kv.ErrExists
+			}
+		}
+		for _, it := range items {
+			if err := b.Put([]byte(it.Key), clone(it.Value)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, kv.ErrExists) {
+		return kv.ErrExists
+	}
+	if err != nil {
+		return fmt.Errorf("failed to create %d values in %q: %w", len(items), bucket, err)
+	}
+	return nil
+}
+
 // Update replaces the value of key with fn(old) inside one write transaction.
 // fn must not call the store. An error from fn is returned unchanged and
 // nothing is written.

@@ -84,6 +84,24 @@ func (s *Store) Create(_ context.Context, bucket, key string, value []byte) erro
 	return nil
 }
 
+// CreateMany stores items under one lock if none of their keys is present.
+func (s *Store) CreateMany(_ context.Context, bucket string, items []kv.Item) error {
+	if err := kv.CheckItems(bucket, items); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, it := range items {
+		if _, ok := s.buckets[bucket][it.Key]; ok {
+			return kv.ErrExists
+		}
+	}
+	for _, it := range items {
+		s.put(bucket, it.Key, it.Value)
+	}
+	return nil
+}
+
 func (s *Store) Update(_ context.Context, bucket, key string, fn func([]byte) ([]byte, error)) error {
 	if err := kv.CheckNames(bucket, key); err != nil {
 		return err

@@ -20,6 +20,13 @@
 // run several times under contention; after maxUpdateAttempts lost races
 // Update gives up with ErrContention.
 //
+// # CreateMany
+//
+// CreateMany is one Lua script, atomic as every script is: HEXISTS for each
+// field, and only if none exists one HSET of them all (HSETs of at most
+// createChunk fields each for more), so a write Redis refuses (OOM) cannot
+// leave part of a batch of up to createChunk items behind.
+//
 // # List
 //
 // List walks the hash with HSCAN without MATCH (user prefixes are never
@@ -68,6 +75,24 @@ end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[4])
 return 1
 `)
+
+// createManyScript sets the field/value pairs in ARGV on KEYS[1] only if
+// none of the fields exists. It returns 1 when it wrote, 0 when a field
+// exists. ARGV[1] is the number of pairs per HSET.
+var createManyScript = redis.NewScript(`
+local chunk = tonumber(ARGV[1])
+for i = 2, #ARGV, 2 do
+	if redis.call('HEXISTS', KEYS[1], ARGV[i]) == 1 then return 0 end
+end
+for i = 2, #ARGV, 2 * chunk do
+	redis.call('HSET', KEYS[1], unpack(ARGV, i, math.min(i + 2 * chunk - 1, #ARGV)))
+end
+return 1
+`)
+
+// createChunk bounds the fields of one HSET in createManyScript (unpack's
+// limit on the Lua stack is a few thousand values).
+const createChunk = 1000
 
 // Store is a kv.Store on Redis hashes.
 type Store struct {
@@ -151,6 +176,30 @@ func (s *Store) Create(ctx context.Context, bucket, key string, value []byte) er
 		return fmt.Errorf("failed to create %q/%q: %w", bucket, key, err)
 	}
 	if !ok {
+		return kv.ErrExists
+	}
+	return nil
+}
+
+// CreateMany stores items with one script if none of their keys exists;
+// otherwise kv.ErrExists and nothing is written.
+func (s *Store) CreateMany(ctx context.Context, bucket string, items []kv.Item) error {
+	if err := kv.CheckItems(bucket, items); err != nil {
+		return err
+	}
+	if len(items) == 0 {
+		return nil
+	}
+	args := make([]any, 0, 1+2*len(items))
+	args = append(args, createChunk)
+	for _, it := range items {
+		args = append(args, it.Key, it.Value)
+	}
+	n, err := createManyScript.Run(ctx, s.client, []string{s.hashKey(bucket)}, args...).Int()
+	if err != nil {
+		return fmt.Errorf("failed to create %d values in %q: %w", len(items), bucket, err)
+	}
+	if n == 0 {
 		return kv.ErrExists
 	}
 	return nil
