@@ -5,11 +5,8 @@
 package issuerapi
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -69,7 +66,7 @@ func TenantScope(c *gin.Context) string { return issuer.Scope(c.Param("issuer"))
 
 func (a *API) createTenant(c *gin.Context) {
 	var in issuer.TenantInput
-	if !bindStrict(c, &in) {
+	if !httpx.BindStrict(c, a.Log, &in, false) {
 		return
 	}
 	t, token, err := a.Issuer.CreateTenant(c.Request.Context(), in)
@@ -105,7 +102,7 @@ func (a *API) getTenant(c *gin.Context) {
 
 func (a *API) issue(c *gin.Context) {
 	var req issuer.IssueRequest
-	if !bindStrict(c, &req) {
+	if !httpx.BindStrict(c, a.Log, &req, false) {
 		return
 	}
 	out, err := a.Issuer.Issue(c.Request.Context(), c.Param("issuer"), req)
@@ -154,27 +151,6 @@ func (a *API) record(c *gin.Context) {
 	c.JSON(http.StatusOK, r)
 }
 
-// bindStrict decodes a JSON body, rejecting unknown members, trailing data
-// and duplicate names (vc.DecodeObject), answering 400 itself on failure.
-func bindStrict(c *gin.Context, v any) bool {
-	raw, err := io.ReadAll(c.Request.Body)
-	if err != nil {
-		httpx.Error(c, nil, err)
-		return false
-	}
-	if _, err := vc.DecodeObject(raw); err != nil {
-		httpx.WriteProblem(c, httpx.BadRequest("the body is not a JSON object: "+err.Error()))
-		return false
-	}
-	d := json.NewDecoder(bytes.NewReader(raw))
-	d.DisallowUnknownFields()
-	d.UseNumber()
-	if err := d.Decode(v); err != nil {
-		httpx.WriteProblem(c, httpx.BadRequest("invalid request: "+err.Error()))
-		return false
-	}
-	return true
-}
 
 // Problem maps issuer errors to problems; ok is false for other errors.
 func Problem(err error) (*httpx.Problem, bool) {

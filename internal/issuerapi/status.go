@@ -22,7 +22,7 @@ const MediaVC = "application/vc"
 // reinstate one credential, or many (credentialIds) in one ledger op per list.
 func (a *API) updateStatus(c *gin.Context) {
 	var req issuer.StatusRequest
-	if !bindStrict(c, &req) {
+	if !httpx.BindStrict(c, a.Log, &req, false) {
 		return
 	}
 	res, err := a.Issuer.UpdateStatus(c.Request.Context(), c.Param("issuer"), req)

@@ -5,13 +5,11 @@
 package verifierapi
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -98,7 +96,7 @@ type verifyPresentationRequest struct {
 // 422 with the result when it does not, 400 when the request is malformed.
 func (a *API) verifyCredential(c *gin.Context) {
 	var req verifyCredentialRequest
-	if !bindStrict(c, &req) || !checksValid(c, req.Options.Checks) {
+	if !httpx.BindStrict(c, a.Log, &req, false) || !checksValid(c, req.Options.Checks) {
 		return
 	}
 	if req.Options.Challenge != "" || req.Options.Domain != "" {
@@ -133,7 +131,7 @@ func (a *API) verifyCredential(c *gin.Context) {
 // outcome is stored on the request.
 func (a *API) verifyPresentation(c *gin.Context) {
 	var req verifyPresentationRequest
-	if !bindStrict(c, &req) || !checksValid(c, req.Options.Checks) {
+	if !httpx.BindStrict(c, a.Log, &req, false) || !checksValid(c, req.Options.Checks) {
 		return
 	}
 	if len(req.VerifiablePresentation) == 0 {
@@ -340,7 +338,7 @@ func (a *API) policyOf(ctx context.Context, tenant string) (verifier.PolicyConfi
 
 func (a *API) createTenant(c *gin.Context) {
 	var in verifier.TenantInput
-	if !bindStrict(c, &in) {
+	if !httpx.BindStrict(c, a.Log, &in, false) {
 		return
 	}
 	t, token, err := a.Tenants.Create(c.Request.Context(), in)
@@ -382,7 +380,7 @@ func (a *API) putOwnPolicy(c *gin.Context) {
 
 func (a *API) setPolicy(c *gin.Context, id string) {
 	var p verifier.PolicyConfig
-	if !bindStrict(c, &p) {
+	if !httpx.BindStrict(c, a.Log, &p, false) {
 		return
 	}
 	t, err := a.Tenants.SetPolicy(c.Request.Context(), id, p)
@@ -420,26 +418,6 @@ func (a *API) fail(c *gin.Context, err error) {
 	}
 }
 
-// bindStrict decodes a JSON object body into v: repeated names, unknown
-// fields and trailing data are 400.
-func bindStrict(c *gin.Context, v any) bool {
-	raw, err := io.ReadAll(c.Request.Body)
-	if err != nil {
-		httpx.Error(c, nil, err)
-		return false
-	}
-	if _, err := vc.DecodeObject(raw); err != nil {
-		httpx.WriteProblem(c, httpx.BadRequest("the body is not a JSON object: "+err.Error()))
-		return false
-	}
-	d := json.NewDecoder(bytes.NewReader(raw))
-	d.DisallowUnknownFields()
-	if err := d.Decode(v); err != nil {
-		httpx.WriteProblem(c, httpx.BadRequest("invalid request: "+err.Error()))
-		return false
-	}
-	return true
-}
 
 // Digest is the audit log's digest of bytes as received: sha-256, hex.
 func Digest(b []byte) string {
