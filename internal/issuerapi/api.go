@@ -151,7 +151,6 @@ func (a *API) record(c *gin.Context) {
 	c.JSON(http.StatusOK, r)
 }
 
-
 // Problem maps issuer errors to problems; ok is false for other errors.
 func Problem(err error) (*httpx.Problem, bool) {
 	var rej *issuer.Rejection

@@ -418,7 +418,6 @@ func (a *API) fail(c *gin.Context, err error) {
 	}
 }
 
-
 // Digest is the audit log's digest of bytes as received: sha-256, hex.
 func Digest(b []byte) string {
 	h := sha256.Sum256(b)
