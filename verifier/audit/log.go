@@ -157,7 +157,7 @@ func (l *Log) Append(ctx context.Context, e Entry) (Entry, error) {
 		return Entry{}, err
 	}
 	if n := f.minSize(); n > MaxEntryBytes {
-		return Entry{}, invalid("entry", fmt.Sprintf("encodes to more than %d bytes", MaxEntryBytes))
+		return Entry{}, invalid("entry", fmt.Sprintf("encodes to at least %d bytes, more than %d", n, MaxEntryBytes))
 	}
 	if err := ctx.Err(); err != nil {
 		return Entry{}, err
