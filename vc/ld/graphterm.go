@@ -55,19 +55,7 @@ var graphTermIRI = privatePrefix() + "null-scoped-graph-term"
 func rewriteContext(v any) (any, bool) {
 	switch x := v.(type) {
 	case []any:
-		var out []any
-		for i, e := range x {
-			if r, ok := rewriteContext(e); ok {
-				if out == nil {
-					out = slices.Clone(x)
-				}
-				out[i] = r
-			}
-		}
-		if out == nil {
-			return v, false
-		}
-		return out, true
+		return rewriteElements(x, rewriteContext)
 	case map[string]any:
 		var out map[string]any
 		for term, def := range x {
@@ -164,19 +152,7 @@ func nullGraphTerm(td *ld.TermDefinition) bool {
 func rewriteBody(v any, root bool) (any, bool) {
 	switch x := v.(type) {
 	case []any:
-		var out []any
-		for i, e := range x {
-			if r, ok := rewriteBody(e, false); ok {
-				if out == nil {
-					out = slices.Clone(x)
-				}
-				out[i] = r
-			}
-		}
-		if out == nil {
-			return v, false
-		}
-		return out, true
+		return rewriteElements(x, func(e any) (any, bool) { return rewriteBody(e, false) })
 	case map[string]any:
 		var out map[string]any
 		for k, e := range x {
@@ -230,4 +206,22 @@ func mentions(v any, s string) bool {
 		}
 	}
 	return false
+}
+
+// rewriteElements applies f to every element of a, copying a on the first
+// change; ok reports whether anything changed.
+func rewriteElements(a []any, f func(any) (any, bool)) (any, bool) {
+	var out []any
+	for i, e := range a {
+		if r, ok := f(e); ok {
+			if out == nil {
+				out = slices.Clone(a)
+			}
+			out[i] = r
+		}
+	}
+	if out == nil {
+		return a, false
+	}
+	return out, true
 }
