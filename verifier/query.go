@@ -88,6 +88,11 @@ type MatchItem struct {
 // compiledQuery is a parsed, validated query.
 type compiledQuery interface {
 	match(cands []Candidate) Match
+	// answer lists the items a wallet answers, or false when the query
+	// cannot be satisfied.
+	answer(m Match) ([]int, bool)
+	// disclose lists the SD-JWT claims item asks of candidate c.
+	disclose(item int, c Candidate) []string
 }
 
 // Validate parses the query and reports the first problem as an *InputError
