@@ -1,7 +1,8 @@
 // Package verifierapi serves the verifier over HTTP: VC-API's
-// POST /credentials/verify and POST /presentations/verify, verifier
-// tenants and their policies, presentation requests and challenges, the
-// audit log, and watch-lists.
+// POST /credentials/verify and POST /presentations/verify (whose results are
+// also served as FHIR R4 VerificationResults, to a client that prefers
+// application/fhir+json), verifier tenants and their policies, presentation
+// requests and challenges, the audit log, and watch-lists.
 package verifierapi
 
 import (
@@ -11,8 +12,11 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"mime"
 	"net/http"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -49,6 +53,10 @@ type API struct {
 	// recorded is not returned (500).
 	Record func(ctx context.Context, d Decision) error
 	Log    *slog.Logger
+	// FHIR configures the FHIR form of results: Base, and Watchable when
+	// tenants can watch credentials (Watches is mounted). Validator and At
+	// are set per request.
+	FHIR verifier.FHIROptions
 
 	policies sync.Map // tenant id → cachedPolicy
 }
@@ -121,7 +129,7 @@ func (a *API) verifyCredential(c *gin.Context) {
 	if !a.record(c, d) {
 		return
 	}
-	httpx.JSON(c, statusOf(res), "application/json", res)
+	a.render(c, statusOf(res), res, func(o verifier.FHIROptions) any { return verifier.FHIRCredential(res, o) })
 }
 
 // verifyPresentation verifies a presentation. A challenge in the options
@@ -199,7 +207,7 @@ func (a *API) verifyPresentation(c *gin.Context) {
 			a.Log.WarnContext(ctx, "failed to store a request's outcome", "request", request.ID, "err", err)
 		}
 	}
-	httpx.JSON(c, statusOf(res.Result), "application/json", res)
+	a.render(c, statusOf(res.Result), res, func(o verifier.FHIROptions) any { return verifier.FHIRPresentation(res, o) })
 }
 
 // replayed answers a presentation whose challenge cannot be used: 422 with
@@ -213,7 +221,77 @@ func (a *API) replayed(c *gin.Context, raw json.RawMessage, msg string) {
 	if !a.record(c, d) {
 		return
 	}
-	httpx.JSON(c, http.StatusUnprocessableEntity, "application/json", res)
+	a.render(c, http.StatusUnprocessableEntity, res, func(o verifier.FHIROptions) any {
+		return verifier.FHIRPresentation(&verifier.PresentationResult{Result: res}, o)
+	})
+}
+
+// render answers a verify result: the VC-API JSON, or its FHIR R4 form when
+// the request's Accept header prefers application/fhir+json. The status
+// code is the same either way.
+func (a *API) render(c *gin.Context, status int, res any, fhir func(verifier.FHIROptions) any) {
+	c.Writer.Header().Add("Vary", "Accept")
+	if !prefersFHIR(c.GetHeader("Accept")) {
+		httpx.JSON(c, status, "application/json", res)
+		return
+	}
+	o := a.FHIR
+	o.Validator, o.At = Tenant(c), time.Now()
+	if a.Verifier.Now != nil {
+		o.At = a.Verifier.Now()
+	}
+	o.Watchable = o.Watchable && o.Validator != "" // an anonymous or admin request has no watch-list
+	httpx.JSON(c, status, verifier.MediaFHIRJSON, fhir(o))
+}
+
+// prefersFHIR reports whether an Accept header gives application/fhir+json
+// (R4: no fhirVersion, or 4.0) a higher quality than application/json, or
+// the same through a more specific range ("application/fhir+json, */*").
+// An equal preference, an empty header and any header without FHIR keep the
+// default, VC-API's JSON.
+func prefersFHIR(accept string) bool {
+	fq, fs := acceptQ(accept, verifier.MediaFHIRJSON)
+	jq, js := acceptQ(accept, "application/json")
+	return fq > jq || fq > 0 && fq == jq && fs > js
+}
+
+// acceptQ is the quality an Accept header gives a media type, from its most
+// specific matching range (RFC 9110 §12.5.1), and that range's specificity:
+// 4 the type with a fhirVersion, 3 the type, 2 "type/*", 1 "*/*", 0 none.
+func acceptQ(accept, mediaType string) (q float64, spec int) {
+	major, _, _ := strings.Cut(mediaType, "/")
+	for _, part := range strings.Split(accept, ",") {
+		mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
+		if err != nil {
+			continue
+		}
+		s := 0
+		switch ver, versioned := params["fhirversion"]; {
+		case mt == mediaType && mt == verifier.MediaFHIRJSON && versioned:
+			if ver != "4.0" && !strings.HasPrefix(ver, "4.0.") {
+				continue // another FHIR version: not this range
+			}
+			s = 4
+		case mt == mediaType:
+			s = 3
+		case mt == major+"/*":
+			s = 2
+		case mt == "*/*":
+			s = 1
+		default:
+			continue
+		}
+		v := 1.0
+		if qs, ok := params["q"]; ok {
+			if v, err = strconv.ParseFloat(qs, 64); err != nil || v < 0 || v > 1 {
+				continue
+			}
+		}
+		if s > spec || s == spec && v > q {
+			q, spec = v, s
+		}
+	}
+	return q, spec
 }
 
 // Respond is verifierapi.Requests' Respond: a holder's answer to a
