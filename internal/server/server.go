@@ -32,6 +32,7 @@ import (
 	"github.com/credence/credence/registry"
 	"github.com/credence/credence/vc/secure"
 	"github.com/credence/credence/verifier"
+	walletapi "github.com/credence/credence/wallet-api"
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -177,7 +178,8 @@ func (s *Server) routes(ctx context.Context, hosted *didapi.Hosted) (http.Handle
 	e.ContextWithFallback = true
 	prom := prometheus.NewRegistry()
 	prom.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	e.Use(httpx.RequestIDs(), httpx.Recover(s.log), httpx.NewMetrics(prom).Handler(), httpx.AccessLog(s.log), httpx.LimitBody(s.cfg.MaxBodyBytes, map[string]int64{issuerapi.BatchRoute: issuerapi.MaxBatchBytes, issuerapi.StatusRoute: issuerapi.MaxStatusBytes, registryapi.SubmitRoute: registryapi.MaxSubmitBytes, verifierapi.ResponseRoute: verifierapi.MaxResponseBytes, verifierapi.WatchesRoute: verifierapi.MaxWatchBytes}))
+	e.Use(httpx.RequestIDs(), httpx.Recover(s.log), httpx.NewMetrics(prom).Handler(), httpx.AccessLog(s.log), httpx.LimitBody(s.cfg.MaxBodyBytes, map[string]int64{issuerapi.BatchRoute: issuerapi.MaxBatchBytes, issuerapi.StatusRoute: issuerapi.MaxStatusBytes, registryapi.SubmitRoute: registryapi.MaxSubmitBytes, verifierapi.ResponseRoute: verifierapi.MaxResponseBytes, verifierapi.WatchesRoute: verifierapi.MaxWatchBytes,
+		walletapi.CredentialsRoute: walletapi.MaxCredentialBytes, walletapi.PresentationsRoute: walletapi.MaxPresentBytes}))
 
 	e.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	e.GET("/readyz", s.ready)
@@ -202,6 +204,7 @@ func (s *Server) routes(ctx context.Context, hosted *didapi.Hosted) (http.Handle
 	if err := s.verifierRoutes(ctx, e, admin, s.newVerifier(ctx, iss, keyResolver)); err != nil {
 		return nil, err
 	}
+	s.walletRoutes(e, keyResolver)
 	Assets().Routes(e)
 	ta := &trustapi.API{Log: s.ledger, Index: s.trust, Logger: s.log}
 	if s.steward != nil {

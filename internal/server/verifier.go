@@ -35,6 +35,7 @@ func (s *Server) verifierRoutes(ctx context.Context, e *gin.Engine, admin gin.IR
 	}
 	decisions := audit.New(s.store, signer)
 	api := &verifierapi.API{Verifier: v, Tenants: tenants, Requests: requests, Log: s.log,
+		FHIR:   verifier.FHIROptions{Watchable: true}, // every tenant can register watch-lists
 		Record: func(ctx context.Context, d verifierapi.Decision) error { return recordDecision(ctx, decisions, d) }}
 	public := e.Group("/", verifierapi.OptionalTenant(s.tokens, s.log))
 	tenant := e.Group("/", verifierapi.RequireTenant(s.tokens, s.log))

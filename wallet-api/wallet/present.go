@@ -1,0 +1,542 @@
+package wallet
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/credence/credence/vc"
+	"github.com/credence/credence/vc/secure"
+	"github.com/credence/credence/verifier"
+)
+
+// Errors of presenting.
+var (
+	// ErrRequest is an unusable presentation request (malformed, expired,
+	// a query Credence cannot evaluate).
+	ErrRequest = errors.New("invalid presentation request")
+	// ErrUnsatisfied means the holder has no credentials that satisfy the
+	// request; the error names what is missing.
+	ErrUnsatisfied = errors.New("the wallet cannot satisfy the request")
+	// ErrDelivery is a failure to fetch a request or to send a response.
+	ErrDelivery = errors.New("cannot reach the verifier")
+)
+
+// Limits of the requests and answers a wallet handles.
+const (
+	MaxRequestBytes  = 128 << 10
+	MaxResponseBytes = 1 << 20
+)
+
+// Request is a presentation request as the wallet receives it: the
+// request object of a Credence verifier (GET /verifier/requests/{id}/object),
+// an OpenID4VP-style object (dcql_query or presentation_definition at the
+// top, nonce, client_id), or a VC-API Verifiable Presentation Request
+// (query of type QueryByExample or DIDAuthentication, challenge, domain).
+// UnmarshalJSON reads all three.
+type Request struct {
+	ID          string         `json:"id,omitempty"`
+	Verifier    string         `json:"verifier,omitempty"`
+	Query       verifier.Query `json:"query"`
+	Challenge   string         `json:"challenge"`
+	Domain      string         `json:"domain"`
+	Purpose     string         `json:"purpose,omitempty"`
+	Expires     time.Time      `json:"expires,omitzero"`
+	ResponseURI string         `json:"response_uri,omitempty"`
+	// DIDAuth is a VC-API DIDAuthentication request: a presentation without
+	// credentials proves control of the holder's DID.
+	DIDAuth bool `json:"didAuth,omitempty"`
+}
+
+// UnmarshalJSON reads the request forms Request names.
+func (r *Request) UnmarshalJSON(b []byte) error {
+	var in struct {
+		ID          string          `json:"id"`
+		Verifier    string          `json:"verifier"`
+		Query       json.RawMessage `json:"query"`
+		DCQL        json.RawMessage `json:"dcql_query"`
+		PD          json.RawMessage `json:"presentation_definition"`
+		Challenge   string          `json:"challenge"`
+		Nonce       string          `json:"nonce"`
+		Domain      string          `json:"domain"`
+		ClientID    string          `json:"client_id"`
+		Purpose     string          `json:"purpose"`
+		Expires     time.Time       `json:"expires"`
+		ResponseURI string          `json:"response_uri"`
+		DIDAuth     bool            `json:"didAuth"`
+	}
+	if err := json.Unmarshal(b, &in); err != nil {
+		return err
+	}
+	*r = Request{ID: in.ID, Verifier: in.Verifier, Challenge: in.Challenge, Domain: in.Domain, Purpose: in.Purpose,
+		Expires: in.Expires, ResponseURI: in.ResponseURI, DIDAuth: in.DIDAuth,
+		Query: verifier.Query{DCQL: in.DCQL, PresentationDefinition: in.PD}}
+	if r.Challenge == "" {
+		r.Challenge = in.Nonce
+	}
+	if r.Domain == "" {
+		r.Domain = in.ClientID
+	}
+	q := bytes.TrimSpace(in.Query)
+	switch {
+	case len(q) == 0 || string(q) == "null":
+	case q[0] == '[' || bytes.Contains(q, []byte(`"type"`)) && !bytes.Contains(q, []byte(`"dcql_query"`)) && !bytes.Contains(q, []byte(`"presentation_definition"`)):
+		query, didAuth, err := fromVPR(q)
+		if err != nil {
+			return err
+		}
+		r.Query, r.DIDAuth = query, r.DIDAuth || didAuth
+	default:
+		if err := json.Unmarshal(q, &r.Query); err != nil {
+			return fmt.Errorf("query: %w", err)
+		}
+	}
+	return nil
+}
+
+// fromVPR translates the queries of a Verifiable Presentation Request
+// (w3c-ccg/vp-request-spec) into a Presentation Exchange definition:
+// QueryByExample's credentialQuery (one or several) becomes an input
+// descriptor per example, whose type and credentialSubject members become
+// fields (a string value must be equal; an object or empty value only
+// present); DIDAuthentication asks for no credential.
+func fromVPR(raw []byte) (verifier.Query, bool, error) {
+	var queries []map[string]any
+	if raw[0] == '[' {
+		if err := json.Unmarshal(raw, &queries); err != nil {
+			return verifier.Query{}, false, fmt.Errorf("query: %w", err)
+		}
+	} else {
+		var one map[string]any
+		if err := json.Unmarshal(raw, &one); err != nil {
+			return verifier.Query{}, false, fmt.Errorf("query: %w", err)
+		}
+		queries = []map[string]any{one}
+	}
+	didAuth := false
+	var descs []any
+	for i, q := range queries {
+		switch q["type"] {
+		case "DIDAuthentication", "DIDAuth":
+			didAuth = true
+		case "QueryByExample":
+			var cqs []any
+			switch cq := q["credentialQuery"].(type) {
+			case []any:
+				cqs = cq
+			case map[string]any:
+				cqs = []any{cq}
+			default:
+				return verifier.Query{}, false, fmt.Errorf("query[%d].credentialQuery must be an object or an array", i)
+			}
+			for j, x := range cqs {
+				cq, _ := x.(map[string]any)
+				ex, ok := cq["example"].(map[string]any)
+				if !ok {
+					return verifier.Query{}, false, fmt.Errorf("query[%d].credentialQuery[%d].example must be an object", i, j)
+				}
+				descs = append(descs, exampleDescriptor(fmt.Sprintf("q%d-%d", i, j), ex))
+			}
+		default:
+			return verifier.Query{}, false, fmt.Errorf("query[%d]: type %v is not supported (QueryByExample, DIDAuthentication)", i, q["type"])
+		}
+	}
+	if len(descs) == 0 {
+		return verifier.Query{}, didAuth, nil
+	}
+	pd, err := json.Marshal(map[string]any{"id": "vpr", "input_descriptors": descs})
+	return verifier.Query{PresentationDefinition: pd}, didAuth, err
+}
+
+func exampleDescriptor(id string, ex map[string]any) map[string]any {
+	var fields []any
+	for _, t := range vc.Strings(ex["type"]) {
+		if t != vc.TypeCredential {
+			fields = append(fields, map[string]any{"path": []string{"$.type", "$.vc.type"},
+				"filter": map[string]any{"type": "array", "contains": map[string]any{"const": t}}})
+		}
+	}
+	subject, _ := ex["credentialSubject"].(map[string]any)
+	for _, k := range sortedKeys(subject) {
+		f := map[string]any{"path": []string{"$.credentialSubject['" + k + "']", "$['" + k + "']"}}
+		if s, ok := subject[k].(string); ok && s != "" {
+			f["filter"] = map[string]any{"type": "string", "const": s}
+		}
+		fields = append(fields, f)
+	}
+	if iss := vc.Credential(ex).Issuer(); iss != "" {
+		fields = append(fields, map[string]any{"path": []string{"$.issuer", "$.issuer.id", "$.iss"},
+			"filter": map[string]any{"type": "string", "const": iss}})
+	}
+	return map[string]any{"id": id, "constraints": map[string]any{"fields": fields}}
+}
+
+func sortedKeys(m map[string]any) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Presenter answers presentation requests for the holders of a wallet.
+type Presenter struct {
+	Wallet *Service
+	Engine *secure.Engine
+	// HTTP fetches request URIs and posts responses; the server gives a
+	// client that refuses private addresses.
+	HTTP *http.Client
+}
+
+// PresentOptions refine an answer.
+type PresentOptions struct {
+	// Credentials, when set, are the wallet ids the holder chose: the
+	// selection considers only these.
+	Credentials []string
+	// Format secures a W3C presentation: "di" (eddsa-rdfc-2022, the default
+	// for Ed25519 holders), "di-jcs", "ed25519-2020" or "jwt" (vp+jwt, the
+	// default for P-256 holders). SD-JWT VCs are always presented as
+	// SD-JWT+KB.
+	Format string
+	// Send posts the presentation to the request's response_uri and records
+	// the verifier's answer; without it the presentation is returned.
+	Send bool
+}
+
+// Presentation is an answer to a request.
+type Presentation struct {
+	// Presentation is the VP (a JSON object, or a string: an SD-JWT+KB or a
+	// compact vp+jwt).
+	Presentation any                `json:"presentation"`
+	Format       string             `json:"format"`
+	Selection    verifier.Selection `json:"selection"`
+	Disclosure   Disclosure         `json:"disclosure"`
+	// Response is the verifier's answer when the presentation was sent.
+	Response *Response `json:"response,omitempty"`
+}
+
+// Response is what the verifier answered.
+type Response struct {
+	Status int             `json:"status"`
+	Body   json.RawMessage `json:"body,omitempty"`
+}
+
+// FetchRequest reads a presentation request from a URI.
+func (p *Presenter) FetchRequest(ctx context.Context, uri string) (*Request, error) {
+	u, err := url.Parse(uri)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, fmt.Errorf("%w: request uri must be an http(s) URL", ErrRequest)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrRequest, err)
+	}
+	req.Header.Set("Accept", "application/json")
+	res, err := p.HTTP.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("%w: fetching the request: %w", ErrDelivery, err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(res.Body, MaxRequestBytes+1))
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("%w: reading the request: %w", ErrDelivery, err)
+	case res.StatusCode == http.StatusGone:
+		return nil, fmt.Errorf("%w: the verifier says the request is closed (completed or expired)", ErrRequest)
+	case res.StatusCode != http.StatusOK:
+		return nil, fmt.Errorf("%w: fetching the request: HTTP %d", ErrDelivery, res.StatusCode)
+	case len(body) > MaxRequestBytes:
+		return nil, fmt.Errorf("%w: larger than %d bytes", ErrRequest, MaxRequestBytes)
+	}
+	var r Request
+	if err := json.Unmarshal(body, &r); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrRequest, err)
+	}
+	return &r, nil
+}
+
+func (p *Presenter) now() time.Time {
+	if p.Wallet != nil && p.Wallet.Now != nil {
+		return p.Wallet.Now()
+	}
+	return time.Now()
+}
+
+// Present answers req for a holder: it selects the holder's credentials
+// that satisfy the query (verifier.Query.Select: the fewest credentials and
+// SD-JWT claims), secures a presentation with the holder's key bound to the
+// request's challenge and domain, records the disclosure in the holder's
+// log, and, with o.Send, posts it to the request's response_uri.
+func (p *Presenter) Present(ctx context.Context, holderID string, req *Request, o PresentOptions) (*Presentation, error) {
+	if err := p.checkRequest(req, o.Send); err != nil {
+		return nil, err
+	}
+	signer, err := p.Wallet.Signer(ctx, holderID)
+	if err != nil {
+		return nil, err
+	}
+	holder, err := p.Wallet.Holder(ctx, holderID)
+	if err != nil {
+		return nil, err
+	}
+	creds, err := p.candidates(ctx, holderID, o.Credentials)
+	if err != nil {
+		return nil, err
+	}
+	sel, chosen, err := p.choose(req, creds)
+	if err != nil {
+		return nil, err
+	}
+	out := &Presentation{Selection: sel}
+	disclosed := make([]DisclosedCredential, len(chosen))
+	var sd []string
+	for i, c := range chosen {
+		disclosed[i] = DisclosedCredential{ID: c.stored.CredentialID, Types: c.stored.Types, Issuer: c.stored.Issuer,
+			Format: c.stored.Format, Disclosed: c.disclose}
+		if c.stored.Format == "dc+sd-jwt" {
+			sd = c.disclose
+		}
+	}
+	format, err := presentationFormat(o.Format, signer, chosen)
+	if err != nil {
+		return nil, err
+	}
+	inputs := make([]any, len(chosen))
+	for i, c := range chosen {
+		if inputs[i], err = secure.ParseInput(c.stored.Credential); err != nil {
+			return nil, fmt.Errorf("stored credential %s: %w", c.stored.ID, err)
+		}
+	}
+	vp, err := p.Engine.Present(ctx, holder.DID, inputs, signer, secure.PresentOptions{
+		Format: format, Challenge: req.Challenge, Domain: req.Domain, Now: p.now(), Disclose: sd})
+	if err != nil {
+		return nil, fmt.Errorf("securing the presentation: %w", err)
+	}
+	out.Presentation, out.Format = vp, string(format)
+	d := Disclosure{RequestID: req.ID, Verifier: verifierName(req), Audience: req.Domain, Challenge: req.Challenge,
+		Format: string(format), Credentials: disclosed}
+	if o.Send {
+		out.Response, err = p.send(ctx, req.ResponseURI, vp)
+		d.Delivered = err == nil
+		if out.Response != nil {
+			d.Status = out.Response.Status
+			d.Outcome = outcomeOf(out.Response.Body)
+		}
+	}
+	// The presentation left (or may leave) the wallet: record it even when
+	// sending failed, since the verifier may have received it.
+	rec, rerr := p.Wallet.RecordDisclosure(context.WithoutCancel(ctx), holderID, d)
+	if rerr != nil {
+		return nil, fmt.Errorf("recording the disclosure: %w", rerr)
+	}
+	out.Disclosure = rec
+	if err != nil {
+		return out, err
+	}
+	return out, nil
+}
+
+func (p *Presenter) checkRequest(req *Request, send bool) error {
+	switch {
+	case req == nil:
+		return fmt.Errorf("%w: no request", ErrRequest)
+	case req.Challenge == "":
+		return fmt.Errorf("%w: the request has no challenge (nonce): a presentation must be bound to one", ErrRequest)
+	case req.Domain == "":
+		return fmt.Errorf("%w: the request has no domain (client_id): a presentation must be bound to its verifier", ErrRequest)
+	case len(req.Challenge) > 256 || len(req.Domain) > 512:
+		return fmt.Errorf("%w: challenge or domain too long", ErrRequest)
+	case !req.Expires.IsZero() && !p.now().Before(req.Expires):
+		return fmt.Errorf("%w: the request expired at %s", ErrRequest, req.Expires.UTC().Format(time.RFC3339))
+	case len(req.Query.DCQL) == 0 && len(req.Query.PresentationDefinition) == 0 && !req.DIDAuth:
+		return fmt.Errorf("%w: the request asks for nothing (no dcql_query, presentation_definition or DIDAuthentication)", ErrRequest)
+	case send && req.ResponseURI == "":
+		return fmt.Errorf("%w: the request has no response_uri to send to", ErrRequest)
+	}
+	if req.ResponseURI != "" {
+		u, err := url.Parse(req.ResponseURI)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return fmt.Errorf("%w: response_uri must be an http(s) URL", ErrRequest)
+		}
+	}
+	if len(req.Query.DCQL) > 0 || len(req.Query.PresentationDefinition) > 0 {
+		if err := req.Query.Validate(); err != nil {
+			return fmt.Errorf("%w: %w", ErrRequest, err)
+		}
+	}
+	return nil
+}
+
+// candidates are the holder's credentials the selection may use: the
+// chosen ones, or all, valid ones first and newest first.
+func (p *Presenter) candidates(ctx context.Context, holderID string, ids []string) ([]Stored, error) {
+	if len(ids) > 0 {
+		out := make([]Stored, 0, len(ids))
+		for _, id := range ids {
+			s, err := p.Wallet.Credential(ctx, holderID, id)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, s)
+		}
+		return out, nil
+	}
+	all, err := p.Wallet.Credentials(ctx, holderID, Filter{})
+	if err != nil {
+		return nil, err
+	}
+	now := p.now()
+	valid := func(s Stored) bool { return s.ValidUntil == nil || now.Before(*s.ValidUntil) }
+	slices.SortStableFunc(all, func(a, b Stored) int {
+		switch va, vb := valid(a), valid(b); {
+		case va && !vb:
+			return -1
+		case vb && !va:
+			return 1
+		}
+		return 0
+	})
+	return all, nil
+}
+
+type chosenCredential struct {
+	stored   Stored
+	disclose []string
+}
+
+// choose runs the request's query over the holder's credentials.
+func (p *Presenter) choose(req *Request, creds []Stored) (verifier.Selection, []chosenCredential, error) {
+	if len(req.Query.DCQL) == 0 && len(req.Query.PresentationDefinition) == 0 {
+		return verifier.Selection{Satisfied: true, Missing: []string{}, Picks: []verifier.Pick{}}, nil, nil
+	}
+	cands := make([]verifier.Candidate, len(creds))
+	for i, s := range creds {
+		cands[i] = verifier.Candidate{Index: i, Format: s.Format, Credential: s.Claims}
+	}
+	sel, err := req.Query.Select(cands)
+	if err != nil {
+		return sel, nil, fmt.Errorf("%w: %w", ErrRequest, err)
+	}
+	if !sel.Satisfied {
+		return sel, nil, fmt.Errorf("%w: nothing in the wallet satisfies %s", ErrUnsatisfied, strings.Join(sel.Missing, ", "))
+	}
+	var out []chosenCredential
+	at := map[int]int{}
+	for _, pk := range sel.Picks {
+		if i, ok := at[pk.Candidate]; ok { // one credential answers two items
+			if out[i].disclose != nil {
+				out[i].disclose = union(out[i].disclose, pk.Disclose)
+			}
+			continue
+		}
+		at[pk.Candidate] = len(out)
+		out = append(out, chosenCredential{stored: creds[pk.Candidate], disclose: pk.Disclose})
+	}
+	return sel, out, nil
+}
+
+func union(a, b []string) []string {
+	out := append(slices.Clone(a), b...)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// presentationFormat picks how to secure the answer. An SD-JWT VC is
+// presented alone as SD-JWT+KB: Credence's verifiers take one presentation
+// per response, and an SD-JWT's key binding is its own proof.
+func presentationFormat(name string, signer vc.Signer, chosen []chosenCredential) (secure.Format, error) {
+	sd := slices.ContainsFunc(chosen, func(c chosenCredential) bool { return c.stored.Format == "dc+sd-jwt" })
+	if sd {
+		if len(chosen) > 1 {
+			return "", fmt.Errorf("%w: the request needs an SD-JWT VC together with other credentials; an SD-JWT VC is presented alone (SD-JWT+KB), so answer with one request per SD-JWT VC", ErrUnsatisfied)
+		}
+		if name != "" && name != string(secure.SDJWT) {
+			return "", fmt.Errorf("%w: an SD-JWT VC is presented as SD-JWT+KB, not %q", ErrRequest, name)
+		}
+		return secure.SDJWT, nil
+	}
+	if name == "" {
+		if _, ok := signer.Key.Public().(ed25519.PublicKey); ok {
+			return secure.DataIntegrity, nil
+		}
+		return secure.JWT, nil
+	}
+	f, err := secure.ParseFormat(name)
+	if err != nil || f == secure.SDJWT {
+		return "", fmt.Errorf("%w: presentation format %q (di, di-jcs, ed25519-2020 or jwt)", ErrRequest, name)
+	}
+	return f, nil
+}
+
+func verifierName(req *Request) string {
+	if req.Verifier != "" {
+		return req.Verifier
+	}
+	if u, err := url.Parse(req.ResponseURI); err == nil && u.Host != "" {
+		return u.Host
+	}
+	return req.Domain
+}
+
+// send posts {"verifiablePresentation": vp} to the response URI.
+func (p *Presenter) send(ctx context.Context, uri string, vp any) (*Response, error) {
+	body, err := json.Marshal(map[string]any{"verifiablePresentation": vp})
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, uri, bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrDelivery, err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	res, err := p.HTTP.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("%w: sending the presentation: %w", ErrDelivery, err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(res.Body, MaxResponseBytes))
+	if err != nil {
+		return &Response{Status: res.StatusCode}, fmt.Errorf("%w: reading the verifier's answer: %w", ErrDelivery, err)
+	}
+	r := &Response{Status: res.StatusCode}
+	if json.Valid(b) {
+		r.Body = b
+	}
+	return r, nil
+}
+
+// outcomeOf reads the verifier's decision from its answer: "decision" of a
+// Credence result, else verified true/false, else the problem type.
+func outcomeOf(body []byte) string {
+	var r struct {
+		Decision string `json:"decision"`
+		Verified *bool  `json:"verified"`
+		Code     string `json:"code"`
+		Type     string `json:"type"`
+	}
+	if json.Unmarshal(body, &r) != nil {
+		return ""
+	}
+	switch {
+	case r.Decision != "":
+		return r.Decision
+	case r.Verified != nil && *r.Verified:
+		return "verified"
+	case r.Verified != nil:
+		return "not verified"
+	case r.Code != "":
+		return r.Code
+	}
+	return r.Type
+}
