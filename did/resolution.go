@@ -52,6 +52,11 @@ type DocumentMetadata struct {
 	NextVersionID string   `json:"nextVersionId,omitempty"`
 	EquivalentID  []string `json:"equivalentId,omitempty"`
 	CanonicalID   string   `json:"canonicalId,omitempty"`
+	// Recovered is method-specific: for did:credence, this version was
+	// written by did.recover (the recovery keys replaced the document, as
+	// after a compromise). Verifiers do not trust a key a recovery removed
+	// as of an earlier time (vc.DIDKeys).
+	Recovered bool `json:"recovered,omitempty"`
 	// LedgerProof is method-specific: for did:credence, the checkpoint, the op
 	// chain and its inclusion proofs, verifiable offline.
 	LedgerProof json.RawMessage `json:"ledgerProof,omitempty"`

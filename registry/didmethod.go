@@ -17,12 +17,15 @@ import (
 
 // DIDMethod resolves did:credence DIDs from the ledger: the latest version, or the
 // one named by versionId (a seq) or versionTime, with DID Core document metadata
-// and a proof bundle a client can check offline (VerifyBundle).
+// (and recovered, for a version a did.recover wrote) and a proof bundle a client
+// can check offline (VerifyBundle).
 type DIDMethod struct {
 	Log *Log
 	// Current resolves the latest version from the ledger's cached state,
-	// without the proof bundle or the history: what verifying a signature
-	// needs, at a hundredth of the cost. Versioned resolution is unchanged.
+	// without the proof bundle, the history or the recovered flag: what
+	// verifying a signature needs, at a hundredth of the cost. Versioned
+	// resolution (which vc.DIDKeys asks for a key the latest version no
+	// longer authorizes) is unchanged.
 	Current bool
 }
 
@@ -58,7 +61,7 @@ func (m DIDMethod) Resolve(ctx context.Context, d did.DID, opts did.Options) (*d
 		return nil, err
 	}
 	meta := did.DocumentMetadata{Created: st.Created, Updated: st.Updated, Deactivated: st.Deactivated,
-		VersionID: strconv.FormatUint(st.Seq, 10), LedgerProof: bundle}
+		VersionID: strconv.FormatUint(st.Seq, 10), Recovered: ops[upTo-1].Op.Type == DIDRecover, LedgerProof: bundle}
 	if int(upTo) < len(ops) {
 		meta.NextVersionID = strconv.FormatUint(upTo+1, 10)
 		meta.NextUpdate = ops[upTo].Op.Time

@@ -40,15 +40,17 @@ func TestDIDCredenceResolutionVersionsAndBundle(t *testing.T) {
 	}
 	r := did.NewResolver(did.WithMethod("credence", DIDMethod{Log: log}, 0))
 	tests := []struct {
-		opts          did.Options
-		version, next string
-		deactivated   bool
-		note          string // marks the document version (testDoc's note member)
+		opts                   did.Options
+		version, next          string
+		deactivated, recovered bool
+		note                   string // marks the document version (testDoc's note member)
 	}{
-		{did.Options{}, "4", "", true, "v3"},
-		{did.Options{VersionID: "1"}, "1", "2", false, ""},
-		{did.Options{VersionID: "2"}, "2", "3", false, "v2"},
-		{did.Options{VersionTime: "2026-03-01T12:15:00Z"}, "2", "3", false, "v2"},
+		{did.Options{}, "4", "", true, false, "v3"},
+		{did.Options{VersionID: "1"}, "1", "2", false, false, ""},
+		{did.Options{VersionID: "2"}, "2", "3", false, false, "v2"},
+		{did.Options{VersionID: "3"}, "3", "4", false, true, "v3"},
+		{did.Options{VersionTime: "2026-03-01T12:15:00Z"}, "2", "3", false, false, "v2"},
+		{did.Options{VersionTime: "2026-03-01T12:20:00Z"}, "3", "4", false, true, "v3"},
 	}
 	for _, tt := range tests {
 		res, err := r.Resolve(ctx, create.Subject, tt.opts)
@@ -56,7 +58,8 @@ func TestDIDCredenceResolutionVersionsAndBundle(t *testing.T) {
 			t.Fatalf("%+v: %v", tt.opts, err)
 		}
 		m := res.DocumentMetadata
-		if m.VersionID != tt.version || m.NextVersionID != tt.next || m.Deactivated != tt.deactivated || m.Created != tm(0) {
+		if m.VersionID != tt.version || m.NextVersionID != tt.next || m.Deactivated != tt.deactivated ||
+			m.Recovered != tt.recovered || m.Created != tm(0) {
 			t.Errorf("%+v: metadata %+v", tt.opts, m)
 		}
 		if res.Document.ID != create.Subject {

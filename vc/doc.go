@@ -20,6 +20,16 @@
 //   - vc/secure: one entry point that issues in a chosen format and verifies
 //     any format, detecting it from the input.
 //
+// # Keys over time
+//
+// A credential's proof is checked against the key its issuer authorized
+// when it was signed: the mechanisms pass the proof's signing time (Data
+// Integrity created, JWT iat) to the KeyResolver in the context
+// (WithSigningTime), and DIDKeys looks a key the current DID document no
+// longer authorizes up in the version in effect then, under the rules of
+// DIDKeys.PublicKey. Presentations authenticate their holder with a
+// current key only.
+//
 // # Errors
 //
 // Every failure wraps one of ErrMalformed, ErrUnsupported, ErrKey,

@@ -62,10 +62,57 @@ type DIDResolver interface {
 	Resolve(ctx context.Context, did string, opts did.Options) (*did.Resolution, error)
 }
 
-// DIDKeys resolves verification methods through DID resolution.
+// DIDKeys resolves verification methods through DID resolution, in the
+// controller's current DID document and, for an assertion proof whose
+// method the current document no longer authorizes, in the version in
+// effect when the proof was made (see the historical resolution rules on
+// PublicKey).
 type DIDKeys struct{ Resolver DIDResolver }
 
-// PublicKey implements KeyResolver.
+// PublicKey implements KeyResolver. It finds vm in the current document of
+// its DID, authorized for purpose. A deactivated DID has no keys, as of no
+// time.
+//
+// When the current document does not list vm or does not authorize it for
+// purpose, the purpose is assertionMethod, ctx carries the proof's signing
+// time (WithSigningTime) and the current document has earlier versions (it
+// has versionId and updated metadata: not did:key, did:jwk or did:web),
+// PublicKey resolves the DID again with versionTime = the signing time
+// (UTC, truncated to the second), as DID Core §7.1.1 and did:webvh
+// verifiers do for a credential signed before a key rotation. The key is
+// then accepted only if:
+//
+//   - the signing second is not after the change that removed the key: the
+//     key is taken from the version in effect at the end of that second or,
+//     when that version was made within that second, from the one before
+//     it (so a key added and removed within one second is not found). That
+//     version must authorize vm for purpose, must not be deactivated, and
+//     its metadata must show it in effect then (updated, else created, at
+//     or before it; nextUpdate, if any, after it), which refuses a method
+//     that ignores versionTime. A signing time in the future finds the
+//     current version, which misses again (the mechanisms attach none after
+//     their clock plus skew, and refuse the proof);
+//   - walking the later versions (nextVersionId, at most MaxKeyHistory of
+//     them) to the current one, none is deactivated, and no version that
+//     takes vm, with the same key material, out of the relationship has
+//     recovered metadata (a did:credence did.recover, by which a controller
+//     replaces a compromised document): a key a recovery removed is never
+//     trusted as of an earlier time, even if it was removed once before by
+//     an update and added back.
+//
+// The signing time is the signer's own claim (a Data Integrity created, a
+// JWT iat): whoever holds an old key can backdate a new signature to a
+// time the key was authorized. Historical resolution therefore trusts a key
+// rotated out by a did.update for good, as its controller did when it
+// rotated it normally; a controller who suspects a key was stolen must
+// remove it with did.recover, or deactivate the DID. The ledger cannot tell
+// more: it records why a version was made (the op type), not why a key
+// left. A method given a new key under the same id is found in the current
+// document and never looked up in history, so its old signatures fail:
+// rotations must use a new fragment, as the hosted DIDs do. Historical
+// resolution costs one or two versionTime resolutions and one versionId
+// resolution per later version, and happens only when the current document
+// misses.
 func (k DIDKeys) PublicKey(ctx context.Context, vm, purpose string) (crypto.PublicKey, error) {
 	u, err := did.ParseURL(vm)
 	if err != nil || u.Fragment == "" {
@@ -80,18 +127,32 @@ func (k DIDKeys) PublicKey(ctx context.Context, vm, purpose string) (crypto.Publ
 	if doc == nil || res.DocumentMetadata.Deactivated {
 		return nil, fmt.Errorf("%w: %s is deactivated", ErrKey, id)
 	}
+	pub, listed, err := methodKey(doc, id, vm, purpose)
+	if listed {
+		return pub, err
+	}
+	signed, ok := SigningTime(ctx)
+	if !ok || purpose != PurposeAssertion || !versioned(res.DocumentMetadata) {
+		return nil, err
+	}
+	return k.asOf(ctx, id, vm, purpose, signed, err)
+}
+
+// methodKey returns the public key of vm if doc authorizes it for purpose.
+// listed is false, with an error saying why, when doc does not list vm or
+// does not authorize it; a listed method with a bad key is an error too.
+func methodKey(doc *did.Document, id, vm, purpose string) (pub crypto.PublicKey, listed bool, err error) {
 	m, ok := doc.Method(vm)
 	if !ok {
-		return nil, fmt.Errorf("%w: %s has no verification method %s", ErrKey, id, vm)
+		return nil, false, fmt.Errorf("%w: %s has no verification method %s", ErrKey, id, vm)
 	}
 	if !doc.Authorizes(purpose, vm) {
-		return nil, fmt.Errorf("%w: %s is not authorized for %s", ErrKey, vm, purpose)
+		return nil, false, fmt.Errorf("%w: %s is not authorized for %s", ErrKey, vm, purpose)
 	}
-	pub, err := m.PublicKey()
-	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %w", ErrKey, vm, err)
+	if pub, err = m.PublicKey(); err != nil {
+		return nil, true, fmt.Errorf("%w: %s: %w", ErrKey, vm, err)
 	}
-	return pub, nil
+	return pub, true, nil
 }
 
 // StaticKeys maps verification method ids to public keys, for tests and

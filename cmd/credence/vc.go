@@ -237,9 +237,22 @@ func cliResolver(srv string) *did.Resolver {
 	return did.NewResolver(opts...)
 }
 
-// remoteMethod resolves through a Credence server's /1.0/identifiers.
+// remoteMethod resolves through a Credence server's /1.0/identifiers, with
+// the versionId and versionTime options (vc.DIDKeys asks for the version in
+// effect when a credential was signed, once its issuer rotated the key).
 type remoteMethod struct{ server string }
 
-func (m remoteMethod) Resolve(ctx context.Context, d did.DID, _ did.Options) (*did.Resolution, error) {
-	return resolve(ctx, m.server, d.String(), "")
+func (m remoteMethod) Resolve(ctx context.Context, d did.DID, o did.Options) (*did.Resolution, error) {
+	q := url.Values{}
+	if o.VersionID != "" {
+		q.Set("versionId", o.VersionID)
+	}
+	if o.VersionTime != "" {
+		q.Set("versionTime", o.VersionTime)
+	}
+	id := d.String()
+	if len(q) > 0 {
+		id += "?" + q.Encode()
+	}
+	return resolve(ctx, m.server, id, "")
 }

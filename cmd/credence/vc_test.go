@@ -85,4 +85,16 @@ func TestIssueAndVerifyCLI(t *testing.T) {
 	if !strings.Contains(out, "NOT VERIFIED") {
 		t.Errorf("offline did:credence: %s", out)
 	}
+	// The issuer rotates its key: what it signed before still verifies,
+	// resolving its DID through the server as of the signing time. (The
+	// ledger counts seconds: a DID created and rotated in the second it
+	// signed in has no earlier version to find the key in.)
+	time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second)))
+	mustRun(t, "did", "rotate", created.Issuer.DID, "--server", ts.URL, "--token", testAdminToken)
+	for _, format := range []string{"jwt", "sd-jwt", "di-jcs"} {
+		got := decode[vcVerifyOutput](t, mustRun(t, "vc", "verify", filepath.Join(dir, format+".json"), "--server", ts.URL, "--json"))
+		if !got.Verified || !strings.HasSuffix(got.VerificationMethod, "#key-1") {
+			t.Errorf("%s after the rotation: %+v", format, got)
+		}
+	}
 }

@@ -192,7 +192,10 @@ func (s *Server) routes(ctx context.Context, hosted *didapi.Hosted) (http.Handle
 	resolver := did.NewResolver(web, did.WithMethod("credence", registry.DIDMethod{Log: s.ledger}, 0))
 	// Verification resolves keys from the ledger's current state (kept
 	// current by the ledger, so a rotation or deactivation counts at once),
-	// without the proof bundles the resolution API serves.
+	// without the proof bundles the resolution API serves. A credential
+	// signed before its issuer rotated the key is checked against the
+	// version in effect when it was signed (a versioned resolution,
+	// vc.DIDKeys); a deactivated issuer verifies nothing.
 	keyResolver := did.NewResolver(web, did.WithMethod("credence", registry.DIDMethod{Log: s.ledger, Current: true}, 0))
 	api := &didapi.API{Resolver: resolver, Hosted: hosted, Log: s.log}
 	admin := e.Group("/", httpx.Require(s.tokens, s.log, auth.ScopeAdmin))

@@ -90,7 +90,7 @@ func (e *Engine) verifyProof(ctx context.Context, doc map[string]any, all []map[
 			input["@context"] = c
 		}
 	}
-	pub, err := publicKey(ctx, keys, r.VerificationMethod, r.Purpose)
+	pub, err := publicKey(vc.WithSigningTime(ctx, signingTime(r)), keys, r.VerificationMethod, r.Purpose)
 	if err != nil {
 		return r, err
 	}
@@ -154,6 +154,17 @@ func checkDates(proof map[string]any, now time.Time) (created time.Time, err err
 		}
 	}
 	return created, nil
+}
+
+// signingTime is the time an assertion proof says it was made (its created,
+// which checkDates keeps within MaxClockSkew of now), for resolving its key
+// as of then (vc.WithSigningTime); zero for any other purpose, so that an
+// authentication proof is checked against the current keys only.
+func signingTime(r ProofResult) time.Time {
+	if r.Purpose != vc.PurposeAssertion {
+		return time.Time{}
+	}
+	return r.Created
 }
 
 // publicKey resolves an Ed25519 key of vm for purpose.

@@ -59,6 +59,26 @@ func CheckTimes(claims map[string]any, now time.Time, skew time.Duration) error 
 	return nil
 }
 
+// signingTime is when a credential token says it was signed, for resolving
+// its key as of then (vc.WithSigningTime): its iat or, for a VC 1.1 JWT
+// without one, its nbf (the issuanceDate). It is zero for a presentation
+// (authenticated with current keys only), a token without those claims, and
+// a time after now plus skew, which checkClaims refuses.
+func signingTime(v *Verified, o VerifyOptions) time.Time {
+	if v.Presentation() {
+		return time.Time{}
+	}
+	at, ok, err := NumericDate(v.Claims, "iat")
+	if !ok && err == nil && v.Format == FormatVC11 {
+		at, ok, err = NumericDate(v.Claims, "nbf")
+	}
+	limit := float64(o.now().Add(o.Skew).UnixNano()) / 1e9
+	if !ok || err != nil || at < 0 || at > limit {
+		return time.Time{}
+	}
+	return time.Unix(int64(at), 0).UTC()
+}
+
 // NumericDate reads a NumericDate claim (seconds since the epoch, possibly
 // fractional). ok is false if the claim is absent.
 func NumericDate(claims map[string]any, name string) (v float64, ok bool, err error) {

@@ -94,7 +94,7 @@ func Verify(ctx context.Context, token string, keys vc.KeyResolver, o VerifyOpti
 	if v.Presentation() {
 		purpose = vc.PurposeAuthentication
 	}
-	pub, err := keys.PublicKey(ctx, v.VerificationMethod, purpose)
+	pub, err := keys.PublicKey(vc.WithSigningTime(ctx, signingTime(v, o)), v.VerificationMethod, purpose)
 	if err != nil {
 		return nil, err
 	}

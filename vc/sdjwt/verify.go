@@ -83,7 +83,7 @@ func Verify(ctx context.Context, s string, keys vc.KeyResolver, o VerifyOptions)
 	if err != nil {
 		return nil, err
 	}
-	pub, err := keys.PublicKey(ctx, vm, vc.PurposeAssertion)
+	pub, err := keys.PublicKey(vc.WithSigningTime(ctx, issuedAt(claims, o)), vm, vc.PurposeAssertion)
 	if err != nil {
 		return nil, err
 	}
@@ -93,6 +93,20 @@ func Verify(ctx context.Context, s string, keys vc.KeyResolver, o VerifyOptions)
 	}
 	v.Issuer, v.VerificationMethod = iss, vm
 	return v, nil
+}
+
+// issuedAt is the iat of the issuer-signed JWT, the time the issuer signed
+// it, for resolving its key as of then (vc.WithSigningTime). Only an iat
+// the issuer left visible counts (one in a Disclosure is not read before
+// the key is found); it is zero when absent, malformed or after now plus
+// skew (which checkProcessed refuses).
+func issuedAt(claims map[string]any, o VerifyOptions) time.Time {
+	at, ok, err := jose.NumericDate(claims, "iat")
+	limit := float64(o.now().Add(o.Skew).UnixNano()) / 1e9
+	if !ok || err != nil || at < 0 || at > limit {
+		return time.Time{}
+	}
+	return time.Unix(int64(at), 0).UTC()
 }
 
 // decode parses the token and the issuer-signed JWT's claims.

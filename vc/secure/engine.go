@@ -37,7 +37,7 @@ func (e *Engine) Issue(ctx context.Context, cred map[string]any, s vc.Signer, o 
 	case DataIntegrity, DataIntegrityJCS, Ed25519Signature2020:
 		return e.di.Sign(ctx, cred, s, di.Options{Suite: suiteOf(o.Format), Purpose: vc.PurposeAssertion, Created: now})
 	case JWT:
-		token, err := jose.SignCredential(ctx, cred, s)
+		token, err := jose.SignCredential(ctx, withIssuedAt(cred, now), s)
 		if err != nil {
 			return nil, err
 		}
@@ -46,6 +46,23 @@ func (e *Engine) Issue(ctx context.Context, cred map[string]any, s vc.Signer, o 
 		return e.issueSDJWT(ctx, cred, s, o, now)
 	}
 	return nil, fmt.Errorf("%w: format %q", vc.ErrUnsupported, o.Format)
+}
+
+// withIssuedAt returns cred with the JWT claim iat, the issuance time
+// (VC-JOSE-COSE lets a vc+jwt carry the registered claims): a verifier
+// resolves the issuer's key as of it once the key is rotated, as it does
+// with a Data Integrity proof's created. A credential that has an iat keeps
+// it; cred itself is not modified.
+func withIssuedAt(cred map[string]any, now time.Time) map[string]any {
+	if _, ok := cred["iat"]; ok {
+		return cred
+	}
+	out := make(map[string]any, len(cred)+1)
+	for k, v := range cred {
+		out[k] = v
+	}
+	out["iat"] = now.Unix()
+	return out
 }
 
 func suiteOf(f Format) di.Suite {
