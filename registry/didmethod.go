@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/credence/credence/did"
@@ -69,7 +70,9 @@ func (m DIDMethod) Resolve(ctx context.Context, d did.DID, opts did.Options) (*d
 	return &did.Resolution{Document: &doc, DocumentMetadata: meta, Metadata: did.ResolutionMetadata{ContentType: did.MediaDIDLDJSON}}, nil
 }
 
-// current resolves the latest version from the cached subject state.
+// current resolves the latest version from the cached subject state. The
+// Document is shared by every resolution of the same version (decoded once,
+// see docCache): callers must not modify it.
 func (m DIDMethod) current(ctx context.Context, d did.DID) (*did.Resolution, error) {
 	st, err := m.Log.State(ctx, d.String(), 0)
 	if err != nil {
@@ -78,13 +81,13 @@ func (m DIDMethod) current(ctx context.Context, d did.DID) (*did.Resolution, err
 	if st.Seq == 0 || st.Doc == nil {
 		return nil, fmt.Errorf("%w: %s is not on the ledger", did.ErrNotFound, d)
 	}
-	var doc did.Document
-	if err := json.Unmarshal(st.Doc, &doc); err != nil {
-		return nil, fmt.Errorf("stored document of %s: %w", d, err)
+	doc, err := m.Log.docs.get(d.String(), st)
+	if err != nil {
+		return nil, err
 	}
 	meta := did.DocumentMetadata{Created: st.Created, Updated: st.Updated, Deactivated: st.Deactivated,
 		VersionID: strconv.FormatUint(st.Seq, 10)}
-	return &did.Resolution{Document: &doc, DocumentMetadata: meta, Metadata: did.ResolutionMetadata{ContentType: did.MediaDIDLDJSON}}, nil
+	return &did.Resolution{Document: doc, DocumentMetadata: meta, Metadata: did.ResolutionMetadata{ContentType: did.MediaDIDLDJSON}}, nil
 }
 
 // version picks how many ops of the chain the requested version covers.
@@ -216,4 +219,46 @@ func marshalNoEscape(v any) ([]byte, error) {
 		return nil, err
 	}
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// docCache keeps the decoded document of each DID's latest version, keyed
+// by the subject's head hash, so that verifying many credentials of one
+// issuer decodes its document once per version instead of once per
+// signature. It is bounded; when full, an arbitrary entry makes room.
+type docCache struct {
+	mu    sync.Mutex
+	items map[string]cachedDoc
+}
+
+type cachedDoc struct {
+	head string
+	doc  *did.Document
+}
+
+const maxCachedDocs = 4096
+
+func (c *docCache) get(subject string, st SubjectState) (*did.Document, error) {
+	c.mu.Lock()
+	e, ok := c.items[subject]
+	c.mu.Unlock()
+	if ok && e.head == st.Hash {
+		return e.doc, nil
+	}
+	doc := new(did.Document)
+	if err := json.Unmarshal(st.Doc, doc); err != nil {
+		return nil, fmt.Errorf("stored document of %s: %w", subject, err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.items == nil {
+		c.items = make(map[string]cachedDoc)
+	}
+	if _, ok := c.items[subject]; !ok && len(c.items) >= maxCachedDocs {
+		for k := range c.items {
+			delete(c.items, k)
+			break
+		}
+	}
+	c.items[subject] = cachedDoc{head: st.Hash, doc: doc}
+	return doc, nil
 }

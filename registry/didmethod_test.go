@@ -229,6 +229,9 @@ func TestDIDCredenceCurrentResolution(t *testing.T) {
 		if b.DocumentMetadata.LedgerProof != nil {
 			t.Error("the current resolution carries a bundle")
 		}
+		if again, err := cur.Resolve(ctx, create.Subject, did.Options{}); err != nil || again.Document != b.Document {
+			t.Errorf("a second resolution of version %s decoded the document again (%v)", wantVersion, err)
+		}
 	}
 	same("1", false)
 	st, _ := log.State(ctx, create.Subject, 0)

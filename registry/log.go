@@ -41,6 +41,7 @@ type Log struct {
 	cache        *stateCache
 	eventBuffer  int
 	events       *eventHub
+	docs         docCache // decoded latest DID documents (DIDMethod.Current)
 
 	// stewards may sign new trust ops; retired stewards only validate the
 	// trust ops already on the ledger (replays).

@@ -109,7 +109,7 @@ func Digest(b []byte) string {
 // without the "hash" member; e.Hash is ignored.
 func EntryHash(e Entry) (string, error) {
 	e.Hash = ""
-	b, err := canonical(e)
+	b, err := canonicalEntry(&e)
 	if err != nil {
 		return "", err
 	}

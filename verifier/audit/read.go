@@ -28,7 +28,7 @@ func parseEntry(raw []byte) (Entry, error) {
 	if err := json.Unmarshal(raw, &e); err != nil {
 		return Entry{}, errors.New("not a JSON audit entry")
 	}
-	c, err := canonical(e)
+	c, err := canonicalEntry(&e)
 	if err != nil || !bytes.Equal(c, raw) {
 		return Entry{}, errors.New("not the canonical (JCS) form of an audit entry: a field was added, changed or reformatted")
 	}

@@ -50,7 +50,7 @@ var errForm = errors.New("failed to encode audit entry: unexpected canonical for
 // prev and hash are ignored.
 func newForm(e Entry) (*form, error) {
 	e.Seq, e.Time, e.Prev, e.Hash = 0, time.Time{}, "", ""
-	c, err := canonical(e)
+	c, err := canonicalEntry(&e)
 	if err != nil {
 		return nil, fmt.Errorf("failed to encode audit entry: %w", err)
 	}
