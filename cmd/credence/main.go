@@ -28,5 +28,6 @@ func rootCmd() *cobra.Command {
 	root.AddCommand(serveCmd(), didCmd(), registryCmd(), issuerCmd(), vcCmd())
 	root.AddCommand(auditCmd())
 	root.AddCommand(trustCmd())
+	root.AddCommand(walletCmd())
 	return root
 }
