@@ -8,6 +8,7 @@ import (
 
 	"github.com/credence/credence/vc"
 	"github.com/gin-gonic/gin"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // BindStrict decodes a JSON object body into v — repeated member names,
@@ -23,8 +24,14 @@ func BindStrict(c *gin.Context, log *slog.Logger, v any, optional bool) bool {
 	if optional && len(bytes.TrimSpace(raw)) == 0 {
 		return true
 	}
-	if _, err := vc.DecodeObject(raw); err != nil {
-		WriteProblem(c, BadRequest("the body is not a JSON object: "+err.Error()))
+	// jsontext validates (syntax, UTF-8, unique names at every level)
+	// without building the value; vc.DecodeObject explains a failure.
+	if t := bytes.TrimLeft(raw, " \t\r\n"); len(t) == 0 || t[0] != '{' || !jsontext.Value(raw).IsValid() {
+		detail := "must be an object"
+		if _, err := vc.DecodeObject(raw); err != nil {
+			detail = err.Error()
+		}
+		WriteProblem(c, BadRequest("the body is not a JSON object: "+detail))
 		return false
 	}
 	d := json.NewDecoder(bytes.NewReader(raw))
