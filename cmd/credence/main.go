@@ -29,5 +29,6 @@ func rootCmd() *cobra.Command {
 	root.AddCommand(auditCmd())
 	root.AddCommand(trustCmd())
 	root.AddCommand(walletCmd())
+	root.AddCommand(benchCmd())
 	return root
 }
