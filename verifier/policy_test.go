@@ -9,6 +9,8 @@ import (
 
 	"github.com/credence/credence/internal/kv/memkv"
 	"github.com/credence/credence/vc"
+	"github.com/credence/credence/vc/healthcare"
+	"github.com/credence/credence/vc/healthcare/synth"
 )
 
 type fakeTokens struct{ scopes []string }
@@ -112,5 +114,27 @@ func TestTenants(t *testing.T) {
 	list, err := ts.List(ctx)
 	if err != nil || len(list) != 1 {
 		t.Fatalf("List: %v, %v", list, err)
+	}
+}
+
+// TestValidateSubjectMemo: the memoized schema verdict is the schema's,
+// for a subject seen before and after a changed one.
+func TestValidateSubjectMemo(t *testing.T) {
+	p := synth.New(9).Provider()
+	good := p.LicenseSubject(p.States[0])
+	bad := map[string]any{}
+	for k, v := range good {
+		bad[k] = v
+	}
+	bad["npi"] = "12345"
+	for range 2 {
+		if msg := validateSubject("MedicalLicenseCredential", good); msg != "" {
+			t.Fatalf("a valid license subject: %s", msg)
+		}
+		msg := validateSubject("MedicalLicenseCredential", bad)
+		want := healthcare.ValidateSubject("MedicalLicenseCredential", bad)
+		if msg == "" || want == nil || msg != want.Error() {
+			t.Fatalf("an invalid NPI: memo %q, schema %v", msg, want)
+		}
 	}
 }
