@@ -46,9 +46,10 @@ type DisclosedCredential struct {
 	Types  []string `json:"types,omitempty"`
 	Issuer string   `json:"issuer,omitempty"`
 	Format string   `json:"format,omitempty"`
-	// Disclosed lists the claim paths disclosed ("/credentialSubject/name");
-	// nil is the whole credential.
-	Disclosed []string `json:"disclosed,omitempty"`
+	// Disclosed lists the claim paths disclosed ("/credentialSubject/name")
+	// of a selectively disclosable credential, [] when none was; null (nil)
+	// is the whole credential.
+	Disclosed []string `json:"disclosed"`
 }
 
 // discRecord is a disclosure as sealed: the entry and its sequence number.

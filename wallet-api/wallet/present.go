@@ -89,7 +89,7 @@ func (r *Request) UnmarshalJSON(b []byte) error {
 	q := bytes.TrimSpace(in.Query)
 	switch {
 	case len(q) == 0 || string(q) == "null":
-	case q[0] == '[' || bytes.Contains(q, []byte(`"type"`)) && !bytes.Contains(q, []byte(`"dcql_query"`)) && !bytes.Contains(q, []byte(`"presentation_definition"`)):
+	case isVPR(q):
 		query, didAuth, err := fromVPR(q)
 		if err != nil {
 			return err
@@ -101,6 +101,23 @@ func (r *Request) UnmarshalJSON(b []byte) error {
 		}
 	}
 	return nil
+}
+
+// isVPR tells the query of a Verifiable Presentation Request (an array of
+// queries, or one query object with a type) from a Credence query object
+// (dcql_query or presentation_definition) by its top-level members.
+func isVPR(q []byte) bool {
+	if q[0] == '[' {
+		return true
+	}
+	var top map[string]json.RawMessage
+	if json.Unmarshal(q, &top) != nil {
+		return false
+	}
+	_, typed := top["type"]
+	_, dcql := top["dcql_query"]
+	_, pd := top["presentation_definition"]
+	return typed && !dcql && !pd
 }
 
 // fromVPR translates the queries of a Verifiable Presentation Request
@@ -158,7 +175,7 @@ func fromVPR(raw []byte) (verifier.Query, bool, error) {
 }
 
 func exampleDescriptor(id string, ex map[string]any) map[string]any {
-	var fields []any
+	fields := []any{} // an example of any credential has no field
 	for _, t := range vc.Strings(ex["type"]) {
 		if t != vc.TypeCredential {
 			fields = append(fields, map[string]any{"path": []string{"$.type", "$.vc.type"},
@@ -167,7 +184,8 @@ func exampleDescriptor(id string, ex map[string]any) map[string]any {
 	}
 	subject, _ := ex["credentialSubject"].(map[string]any)
 	for _, k := range sortedKeys(subject) {
-		f := map[string]any{"path": []string{"$.credentialSubject['" + k + "']", "$['" + k + "']"}}
+		name := quotedName.Replace(k)
+		f := map[string]any{"path": []string{"$.credentialSubject['" + name + "']", "$['" + name + "']"}}
 		if s, ok := subject[k].(string); ok && s != "" {
 			f["filter"] = map[string]any{"type": "string", "const": s}
 		}
@@ -179,6 +197,9 @@ func exampleDescriptor(id string, ex map[string]any) map[string]any {
 	}
 	return map[string]any{"id": id, "constraints": map[string]any{"fields": fields}}
 }
+
+// quotedName escapes a member name for a quoted JSONPath name.
+var quotedName = strings.NewReplacer(`\`, `\\`, `'`, `\'`)
 
 func sortedKeys(m map[string]any) []string {
 	out := make([]string, 0, len(m))
@@ -301,7 +322,7 @@ func (p *Presenter) Present(ctx context.Context, holderID string, req *Request, 
 	disclosed := make([]DisclosedCredential, len(chosen))
 	var sd []string
 	for i, c := range chosen {
-		disclosed[i] = DisclosedCredential{ID: c.stored.CredentialID, Types: c.stored.Types, Issuer: c.stored.Issuer,
+		disclosed[i] = DisclosedCredential{ID: c.stored.ID, Types: c.stored.Types, Issuer: c.stored.Issuer,
 			Format: c.stored.Format, Disclosed: c.disclose}
 		if c.stored.Format == "dc+sd-jwt" {
 			sd = c.disclose
@@ -378,7 +399,8 @@ func (p *Presenter) checkRequest(req *Request, send bool) error {
 }
 
 // candidates are the holder's credentials the selection may use: the
-// chosen ones, or all, valid ones first and newest first.
+// chosen ones, or all, valid ones (within validFrom and validUntil) first
+// and newest first.
 func (p *Presenter) candidates(ctx context.Context, holderID string, ids []string) ([]Stored, error) {
 	if len(ids) > 0 {
 		out := make([]Stored, 0, len(ids))
@@ -396,7 +418,9 @@ func (p *Presenter) candidates(ctx context.Context, holderID string, ids []strin
 		return nil, err
 	}
 	now := p.now()
-	valid := func(s Stored) bool { return s.ValidUntil == nil || now.Before(*s.ValidUntil) }
+	valid := func(s Stored) bool {
+		return (s.ValidFrom == nil || !now.Before(*s.ValidFrom)) && (s.ValidUntil == nil || now.Before(*s.ValidUntil))
+	}
 	slices.SortStableFunc(all, func(a, b Stored) int {
 		switch va, vb := valid(a), valid(b); {
 		case va && !vb:
@@ -465,8 +489,9 @@ func presentationFormat(name string, signer vc.Signer, chosen []chosenCredential
 		}
 		return secure.SDJWT, nil
 	}
+	_, eddsa := signer.Key.Public().(ed25519.PublicKey)
 	if name == "" {
-		if _, ok := signer.Key.Public().(ed25519.PublicKey); ok {
+		if eddsa {
 			return secure.DataIntegrity, nil
 		}
 		return secure.JWT, nil
@@ -474,6 +499,9 @@ func presentationFormat(name string, signer vc.Signer, chosen []chosenCredential
 	f, err := secure.ParseFormat(name)
 	if err != nil || f == secure.SDJWT {
 		return "", fmt.Errorf("%w: presentation format %q (di, di-jcs, ed25519-2020 or jwt)", ErrRequest, name)
+	}
+	if f != secure.JWT && !eddsa {
+		return "", fmt.Errorf("%w: presentation format %q needs an Ed25519 holder key (use jwt)", ErrRequest, name)
 	}
 	return f, nil
 }
@@ -500,7 +528,11 @@ func (p *Presenter) send(ctx context.Context, uri string, vp any) (*Response, er
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
-	res, err := p.HTTP.Do(req)
+	// A presentation goes to the response URI the request named and nowhere
+	// else: a redirect is answered as it is, not followed.
+	client := *p.HTTP
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	res, err := client.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("%w: sending the presentation: %w", ErrDelivery, err)
 	}
