@@ -46,6 +46,8 @@ type API struct {
 	Presenter *wallet.Presenter
 	Tokens    httpx.Authenticator
 	Log       *slog.Logger
+	// Claimer claims OpenID4VCI credential offers (claim.go).
+	Claimer *wallet.Claimer
 }
 
 // Routes mounts the wallet routes on r.
@@ -59,6 +61,7 @@ func (a *API) Routes(r gin.IRouter) {
 	h.GET("/credentials/:id", a.getCredential)
 	h.DELETE("/credentials/:id", a.deleteCredential)
 	h.POST("/presentations", a.present)
+	h.POST("/offers", a.claim)
 	h.GET("/disclosures", a.disclosures)
 }
 
@@ -282,6 +285,10 @@ func (a *API) fail(c *gin.Context, err error) {
 		p = httpx.NewProblem(http.StatusUnprocessableEntity, "request-unsatisfied", "Request cannot be satisfied", err.Error())
 	case errors.Is(err, wallet.ErrDelivery):
 		p = deliveryProblem(err)
+	case errors.Is(err, wallet.ErrOffer):
+		p = httpx.NewProblem(http.StatusBadRequest, "invalid-credential-offer", "Invalid credential offer", err.Error())
+	case errors.Is(err, wallet.ErrIssuer):
+		p = httpx.NewProblem(http.StatusBadGateway, "issuer-failed", "Credential issuer failed", err.Error())
 	default:
 		httpx.Error(c, a.Log, err)
 		return

@@ -39,6 +39,8 @@ type API struct {
 	Log    *slog.Logger
 	// Ledger serves the ledger proof of status lists (optional).
 	Ledger *registry.Log
+	// Offers serves OpenID4VCI credential offers (optional; oid4vci.go).
+	Offers *issuer.Offers
 }
 
 // Routes mounts the admin routes on admin (which must require the admin
@@ -53,12 +55,18 @@ func (a *API) Routes(admin, tenant gin.IRoutes) {
 	tenant.GET("/issuers/:issuer/credentials", a.inventory)
 	tenant.GET("/issuers/:issuer/credentials/:id", a.record)
 	tenant.POST(StatusRoute, a.updateStatus)
+	if a.Offers != nil {
+		a.offerRoutes(tenant)
+	}
 }
 
 // PublicRoutes mounts the routes anyone may read: the status lists.
 func (a *API) PublicRoutes(r gin.IRoutes) {
 	r.GET("/status/:issuer/:list", a.statusList)
 	r.GET("/status/:issuer/:list/proof", a.statusListProof)
+	if a.Offers != nil {
+		a.oid4vciRoutes(r)
+	}
 }
 
 // TenantScope is the scope function for the tenant routes.

@@ -29,7 +29,9 @@ import (
 	"github.com/credence/credence/internal/registryapi"
 	"github.com/credence/credence/internal/trustapi"
 	"github.com/credence/credence/internal/verifierapi"
+	"github.com/credence/credence/issuer"
 	"github.com/credence/credence/registry"
+	"github.com/credence/credence/vc"
 	"github.com/credence/credence/vc/secure"
 	"github.com/credence/credence/verifier"
 	walletapi "github.com/credence/credence/wallet-api"
@@ -201,7 +203,8 @@ func (s *Server) routes(ctx context.Context, hosted *didapi.Hosted) (http.Handle
 	admin := e.Group("/", httpx.Require(s.tokens, s.log, auth.ScopeAdmin))
 	api.Routes(e, admin)
 	iss := s.newIssuer(hosted, resolver)
-	ia := &issuerapi.API{Issuer: iss, Log: s.log, Ledger: s.ledger}
+	ia := &issuerapi.API{Issuer: iss, Log: s.log, Ledger: s.ledger,
+		Offers: issuer.NewOffers(iss, vc.DIDKeys{Resolver: keyResolver}, s.cfg.PublicURL)}
 	ia.Routes(admin, e.Group("/", httpx.RequireScope(s.tokens, s.log, issuerapi.TenantScope)))
 	ia.PublicRoutes(e)
 	if err := s.verifierRoutes(ctx, e, admin, s.newVerifier(ctx, iss, keyResolver)); err != nil {

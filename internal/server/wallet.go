@@ -23,5 +23,6 @@ func (s *Server) walletRoutes(e *gin.Engine, resolver *did.Resolver) {
 			return s.engine.VerifyCredential(ctx, input, keys, secure.VerifyOptions{Skew: time.Minute})
 		}}
 	p := &wallet.Presenter{Wallet: w, Engine: s.engine, HTTP: did.PublicHTTPClient(s.cfg.WebTimeout, s.cfg.WebAllowPrivate)}
-	(&walletapi.API{Wallet: w, Presenter: p, Tokens: s.tokens, Log: s.log}).Routes(e)
+	cl := &wallet.Claimer{Wallet: w, HTTP: p.HTTP, AllowHTTP: s.cfg.WebAllowPrivate}
+	(&walletapi.API{Wallet: w, Presenter: p, Tokens: s.tokens, Log: s.log, Claimer: cl}).Routes(e)
 }
