@@ -2,6 +2,7 @@ package verifier
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -136,5 +137,35 @@ func TestValidateSubjectMemo(t *testing.T) {
 		if msg == "" || want == nil || msg != want.Error() {
 			t.Fatalf("an invalid NPI: memo %q, schema %v", msg, want)
 		}
+	}
+}
+
+// TestAppendValue: the memo key's encoding is equal exactly for equal
+// values, whatever the order of object members.
+func TestAppendValue(t *testing.T) {
+	enc := func(v any) string {
+		b, ok := appendValue(nil, v, 0)
+		if !ok {
+			t.Fatalf("appendValue(%#v) refused", v)
+		}
+		return string(b)
+	}
+	distinct := []any{nil, true, false, "1", json.Number("1"), float64(1), "", []any{}, map[string]any{},
+		[]any{"a,b"}, []any{"a", "b"}, []any{[]any{"a"}, "b"}, map[string]any{"a": "b"}, map[string]any{"ab": ""},
+		map[string]any{"a": map[string]any{"b": "c"}}, map[string]any{"a": []any{"b", "c"}}, "s1:x", []any{nil}}
+	seen := map[string]int{}
+	for i, v := range distinct {
+		if j, dup := seen[enc(v)]; dup {
+			t.Errorf("%#v and %#v encode alike", distinct[j], v)
+		}
+		seen[enc(v)] = i
+	}
+	a := map[string]any{"x": "1", "y": []any{json.Number("2"), map[string]any{"p": true, "q": nil}}}
+	b := map[string]any{"y": []any{json.Number("2"), map[string]any{"q": nil, "p": true}}, "x": "1"}
+	if enc(a) != enc(b) {
+		t.Error("equal objects encode differently")
+	}
+	if _, ok := appendValue(nil, struct{}{}, 0); ok {
+		t.Error("a Go struct was encoded")
 	}
 }

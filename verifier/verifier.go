@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -217,11 +218,10 @@ func schema(r *Result, c vc.Credential, format string) {
 }
 
 // schemaVerdicts memoizes healthcare.ValidateSubject, a pure function of
-// the type and the subject, under the SHA-256 of the subject's JSON
-// encoding (encoding/json sorts map keys, so equal subjects encode
-// equally): re-verifying a credential, the common case of a hospital's
-// checks, then costs a hash instead of a JSON Schema evaluation (about a
-// quarter of the time). Bounded: it is emptied when full.
+// the type and the subject, under the SHA-256 of an unambiguous encoding of
+// both (appendValue): re-verifying a credential, the common case of a
+// hospital's checks, then costs a hash instead of a JSON Schema evaluation.
+// Bounded: it is emptied when full.
 var schemaVerdicts struct {
 	sync.Mutex
 	m map[[sha256.Size]byte]string
@@ -231,18 +231,18 @@ const maxSchemaVerdicts = 16384
 
 // validateSubject is "" for a valid subject, else the problem.
 func validateSubject(typ string, subject map[string]any) string {
-	j, err := json.Marshal(subject)
-	if err != nil {
+	enc, ok := appendValue(appendString(make([]byte, 0, 2048), typ), subject, 0)
+	if !ok {
 		if err := healthcare.ValidateSubject(typ, subject); err != nil {
 			return err.Error()
 		}
 		return ""
 	}
-	key := sha256.Sum256(append(append([]byte(typ), 0), j...))
+	key := sha256.Sum256(enc)
 	schemaVerdicts.Lock()
-	msg, ok := schemaVerdicts.m[key]
+	msg, hit := schemaVerdicts.m[key]
 	schemaVerdicts.Unlock()
-	if ok {
+	if hit {
 		return msg
 	}
 	if err := healthcare.ValidateSubject(typ, subject); err != nil {
@@ -255,6 +255,62 @@ func validateSubject(typ string, subject map[string]any) string {
 	schemaVerdicts.m[key] = msg
 	schemaVerdicts.Unlock()
 	return msg
+}
+
+// appendValue appends a decoded JSON value in a form that two values share
+// only when they are equal: a tag per kind, lengths before contents, object
+// members sorted by name. ok is false for a kind JSON decoding does not
+// produce, or nesting deeper than 64.
+func appendValue(b []byte, v any, depth int) ([]byte, bool) {
+	if depth > 64 {
+		return b, false
+	}
+	switch t := v.(type) {
+	case nil:
+		return append(b, 'z'), true
+	case bool:
+		if t {
+			return append(b, 't'), true
+		}
+		return append(b, 'f'), true
+	case string:
+		return appendString(append(b, 's'), t), true
+	case json.Number:
+		return appendString(append(b, 'n'), string(t)), true
+	case float64:
+		return strconv.AppendFloat(append(b, 'd'), t, 'g', -1, 64), true
+	case []any:
+		b = strconv.AppendInt(append(b, 'a'), int64(len(t)), 10)
+		for _, x := range t {
+			var ok bool
+			if b, ok = appendValue(append(b, ','), x, depth+1); !ok {
+				return b, false
+			}
+		}
+		return b, true
+	case map[string]any:
+		keys := make([]string, 0, len(t))
+		for k := range t {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		b = strconv.AppendInt(append(b, 'o'), int64(len(t)), 10)
+		for _, k := range keys {
+			var ok bool
+			if b, ok = appendValue(appendString(append(b, ','), k), t[k], depth+1); !ok {
+				return b, false
+			}
+		}
+		return b, true
+	case vc.Credential:
+		return appendValue(b, map[string]any(t), depth)
+	}
+	return b, false
+}
+
+func appendString(b []byte, s string) []byte {
+	b = strconv.AppendInt(b, int64(len(s)), 10)
+	return append(append(b, ':'), s...)
 }
 
 // judge applies the hospital's rules to the evidence and adds their

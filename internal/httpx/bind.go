@@ -3,6 +3,8 @@ package httpx
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 
@@ -24,6 +26,13 @@ func BindStrict(c *gin.Context, log *slog.Logger, v any, optional bool) bool {
 	if optional && len(bytes.TrimSpace(raw)) == 0 {
 		return true
 	}
+	if su, ok := v.(StrictUnmarshaler); ok {
+		if err := su.UnmarshalStrict(raw); err != nil {
+			WriteProblem(c, BadRequest("invalid request: "+err.Error()))
+			return false
+		}
+		return true
+	}
 	// jsontext validates (syntax, UTF-8, unique names at every level)
 	// without building the value; vc.DecodeObject explains a failure.
 	if t := bytes.TrimLeft(raw, " \t\r\n"); len(t) == 0 || t[0] != '{' || !jsontext.Value(raw).IsValid() {
@@ -42,4 +51,60 @@ func BindStrict(c *gin.Context, log *slog.Logger, v any, optional bool) bool {
 		return false
 	}
 	return true
+}
+
+// StrictUnmarshaler is a body that decodes itself in one pass with the
+// checks BindStrict makes (one JSON object, valid UTF-8, no repeated names
+// at any depth, no unknown members, nothing after it): the verify routes,
+// whose bodies carry whole credentials, use it to read them once.
+type StrictUnmarshaler interface {
+	UnmarshalStrict(raw []byte) error
+}
+
+// DecodeMembers reads raw, which must be exactly one JSON object, with
+// jsontext (duplicate names and invalid UTF-8 are errors at every depth)
+// and hands each member's name and raw value to member, which answers an
+// error for an unknown name. The value is a copy the callee may keep.
+func DecodeMembers(raw []byte, member func(name string, value []byte) error) error {
+	d := jsontext.NewDecoder(bytes.NewReader(raw))
+	tok, err := d.ReadToken()
+	if err != nil {
+		return err
+	}
+	if tok.Kind() != '{' {
+		return errors.New("the body is not a JSON object")
+	}
+	for d.PeekKind() != '}' {
+		tok, err := d.ReadToken()
+		if err != nil {
+			return err
+		}
+		name := tok.String() // before the next read voids tok
+		val, err := d.ReadValue()
+		if err != nil {
+			return err
+		}
+		if err := member(name, bytes.Clone(val)); err != nil {
+			return err
+		}
+	}
+	if _, err := d.ReadToken(); err != nil {
+		return err
+	}
+	if _, err := d.ReadToken(); err != io.EOF {
+		return errors.New("data after the JSON object")
+	}
+	return nil
+}
+
+// UnmarshalMember decodes a small member strictly (unknown fields are
+// errors; numbers in interface values stay json.Number).
+func UnmarshalMember(name string, value []byte, v any) error {
+	d := json.NewDecoder(bytes.NewReader(value))
+	d.DisallowUnknownFields()
+	d.UseNumber()
+	if err := d.Decode(v); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	return nil
 }

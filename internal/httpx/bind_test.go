@@ -2,6 +2,7 @@ package httpx
 
 import (
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -60,6 +61,61 @@ func TestBindStrict(t *testing.T) {
 			}
 			if w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), c.detail) {
 				t.Errorf("answered %d %s, want 400 with %q", w.Code, w.Body, c.detail)
+			}
+		})
+	}
+}
+
+// oneMember reads {"vc": <anything>, "options": {"n": <string>}} strictly.
+type oneMember struct {
+	VC      []byte
+	Options struct{ N string }
+}
+
+func (m *oneMember) UnmarshalStrict(raw []byte) error {
+	return DecodeMembers(raw, func(name string, v []byte) error {
+		switch name {
+		case "vc":
+			m.VC = v
+			return nil
+		case "options":
+			return UnmarshalMember(name, v, &m.Options)
+		}
+		return errors.New("unknown field " + name)
+	})
+}
+
+func TestBindStrictOnePass(t *testing.T) {
+	cases := []struct {
+		name, in string
+		ok       bool
+	}{
+		{"object", `{"vc":{"a":[1,{"b":"c"}]},"options":{"n":"x"}}`, true},
+		{"string member", ` {"vc":"eyJ.x.y"} `, true},
+		{"repeated member", `{"vc":1,"vc":2}`, false},
+		{"repeated name inside the credential", `{"vc":{"id":"a","id":"b"}}`, false},
+		{"unknown member", `{"vc":1,"other":2}`, false},
+		{"unknown option", `{"vc":1,"options":{"m":"x"}}`, false},
+		{"trailing data", `{"vc":1}{}`, false},
+		{"array", `[{"vc":1}]`, false},
+		{"invalid UTF-8 inside", "{\"vc\":{\"a\":\"\xff\"}}", false},
+		{"truncated", `{"vc":{"a":1}`, false},
+	}
+	gin.SetMode(gin.TestMode)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			w := httptest.NewRecorder()
+			ctx, _ := gin.CreateTestContext(w)
+			ctx.Request = httptest.NewRequest(http.MethodPost, "/x", strings.NewReader(c.in))
+			var v oneMember
+			if ok := BindStrict(ctx, slog.New(slog.DiscardHandler), &v, false); ok != c.ok {
+				t.Fatalf("BindStrict = %v, want %v (%d %s)", ok, c.ok, w.Code, w.Body)
+			}
+			if !c.ok && w.Code != http.StatusBadRequest {
+				t.Errorf("answered %d", w.Code)
+			}
+			if c.name == "object" && (string(v.VC) != `{"a":[1,{"b":"c"}]}` || v.Options.N != "x") {
+				t.Errorf("bound %s %+v", v.VC, v.Options)
 			}
 		})
 	}

@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -98,6 +99,29 @@ type verifyCredentialRequest struct {
 type verifyPresentationRequest struct {
 	VerifiablePresentation json.RawMessage `json:"verifiablePresentation"`
 	Options                verifyOptions   `json:"options"`
+}
+
+// UnmarshalStrict reads the body in one pass (httpx.StrictUnmarshaler).
+func (r *verifyCredentialRequest) UnmarshalStrict(raw []byte) error {
+	return unmarshalVerify(raw, "verifiableCredential", &r.VerifiableCredential, &r.Options)
+}
+
+// UnmarshalStrict reads the body in one pass (httpx.StrictUnmarshaler).
+func (r *verifyPresentationRequest) UnmarshalStrict(raw []byte) error {
+	return unmarshalVerify(raw, "verifiablePresentation", &r.VerifiablePresentation, &r.Options)
+}
+
+func unmarshalVerify(raw []byte, field string, value *json.RawMessage, o *verifyOptions) error {
+	return httpx.DecodeMembers(raw, func(name string, v []byte) error {
+		switch name {
+		case field:
+			*value = v
+			return nil
+		case "options":
+			return httpx.UnmarshalMember(name, v, o)
+		}
+		return fmt.Errorf("json: unknown field %q", name)
+	})
 }
 
 // verifyCredential answers 200 with the result when the credential verifies,
