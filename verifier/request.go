@@ -65,6 +65,8 @@ var (
 	ErrRequestCompleted = errors.New("presentation request already completed")
 	ErrChallengeUnknown = errors.New("unknown challenge")
 	ErrChallengeExpired = errors.New("challenge expired")
+	// ErrChallengeForeign is a challenge issued to another verifier.
+	ErrChallengeForeign = errors.New("challenge issued to another verifier")
 	// ErrReplay is a challenge that was already used.
 	ErrReplay = errors.New("challenge already used")
 )
@@ -415,6 +417,18 @@ func (r *Requests) NewChallenge(ctx context.Context, verifierID string) (string,
 // for a NewChallenge challenge). Errors: ErrChallengeUnknown,
 // ErrChallengeExpired, ErrReplay.
 func (r *Requests) UseChallenge(ctx context.Context, challenge string) (verifierID, requestID string, err error) {
+	return r.useChallenge(ctx, challenge, nil)
+}
+
+// UseChallengeOf is UseChallenge for the verifier owner ("" for a request
+// without a tenant): a challenge of another verifier is ErrChallengeForeign
+// and stays unused, so nobody can burn a challenge they were not given.
+func (r *Requests) UseChallengeOf(ctx context.Context, challenge, owner string) (requestID string, err error) {
+	_, requestID, err = r.useChallenge(ctx, challenge, &owner)
+	return requestID, err
+}
+
+func (r *Requests) useChallenge(ctx context.Context, challenge string, owner *string) (verifierID, requestID string, err error) {
 	if !wellFormedID(challenge) {
 		return "", "", ErrChallengeUnknown
 	}
@@ -431,6 +445,9 @@ func (r *Requests) UseChallenge(ctx context.Context, challenge string) (verifier
 	}
 	if r.now().After(rec.Expires) {
 		return "", "", ErrChallengeExpired
+	}
+	if owner != nil && rec.Verifier != *owner {
+		return "", "", ErrChallengeForeign
 	}
 	used, _ := json.Marshal(r.now())
 	err = r.Store.Create(ctx, bucketChallengesUsed, challenge, used)

@@ -232,6 +232,28 @@ func TestChallenges(t *testing.T) {
 	}
 }
 
+// TestChallengeOfAnotherVerifier: a challenge presented by someone other
+// than its verifier is refused and stays usable by its verifier.
+func TestChallengeOfAnotherVerifier(t *testing.T) {
+	ctx := t.Context()
+	r, _ := newTestRequests(memkv.New())
+	req, err := r.Create(ctx, "mercy", licenseInput())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, other := range []string{"st-lukes", ""} {
+		if _, err := r.UseChallengeOf(ctx, req.Challenge, other); !errors.Is(err, ErrChallengeForeign) {
+			t.Errorf("UseChallengeOf(%q) = %v, want ErrChallengeForeign", other, err)
+		}
+	}
+	if id, err := r.UseChallengeOf(ctx, req.Challenge, "mercy"); err != nil || id != req.ID {
+		t.Fatalf("the owner's UseChallengeOf = %q, %v", id, err)
+	}
+	if _, err := r.UseChallengeOf(ctx, req.Challenge, "mercy"); !errors.Is(err, ErrReplay) {
+		t.Errorf("second use = %v, want ErrReplay", err)
+	}
+}
+
 func TestSweep(t *testing.T) {
 	ctx := t.Context()
 	r, clk := newTestRequests(memkv.New())

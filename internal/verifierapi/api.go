@@ -184,7 +184,7 @@ func (a *API) verifyPresentation(c *gin.Context) {
 		Challenge: req.Options.Challenge, Domain: req.Options.Domain}
 	var request *verifier.Request
 	if o.Challenge != "" && a.Requests != nil {
-		owner, requestID, err := a.Requests.UseChallenge(ctx, o.Challenge)
+		requestID, err := a.Requests.UseChallengeOf(ctx, o.Challenge, Tenant(c))
 		switch {
 		case errors.Is(err, verifier.ErrReplay):
 			a.replayed(c, req.VerifiablePresentation, "the challenge was used before: a presentation answers its challenge once")
@@ -192,12 +192,11 @@ func (a *API) verifyPresentation(c *gin.Context) {
 		case errors.Is(err, verifier.ErrChallengeUnknown), errors.Is(err, verifier.ErrChallengeExpired):
 			a.replayed(c, req.VerifiablePresentation, "the challenge was not issued by this verifier or has expired")
 			return
+		case errors.Is(err, verifier.ErrChallengeForeign):
+			a.replayed(c, req.VerifiablePresentation, "the challenge was issued to another verifier")
+			return
 		case err != nil:
 			httpx.Error(c, a.Log, err)
-			return
-		}
-		if owner != Tenant(c) {
-			a.replayed(c, req.VerifiablePresentation, "the challenge was issued to another verifier")
 			return
 		}
 		if requestID != "" {
