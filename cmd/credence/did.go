@@ -227,19 +227,33 @@ func asResolutionError(err error, out **resolutionError) bool {
 // call sends a JSON request and decodes a JSON answer; problem+json and DID
 // resolution errors become readable errors.
 func call(ctx context.Context, method, u, token string, body, out any) error {
+	status, b, err := rawCall(ctx, method, u, token, body)
+	if err != nil {
+		return err
+	}
+	if status >= 300 && !(status == http.StatusGone && deactivated(b)) {
+		return responseError(status, b)
+	}
+	return json.Unmarshal(b, out)
+}
+
+// rawCall sends a JSON request and returns the answer's status and body,
+// whatever the status (for answers call does not take: a 204, or a 502 that
+// carries a presentation).
+func rawCall(ctx context.Context, method, u, token string, body any) (int, []byte, error) {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
-			return err
+			return 0, nil, err
 		}
 		rd = bytes.NewReader(b)
 	}
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second) // a presentation may wait for its verifier
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, method, u, rd)
 	if err != nil {
-		return err
+		return 0, nil, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	if token != "" {
@@ -247,17 +261,11 @@ func call(ctx context.Context, method, u, token string, body, out any) error {
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return err
+		return 0, nil, err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode >= 300 && !(resp.StatusCode == http.StatusGone && deactivated(b)) {
-		return responseError(resp.StatusCode, b)
-	}
-	return json.Unmarshal(b, out)
+	return resp.StatusCode, b, err
 }
 
 // deactivated reports whether b is a DID resolution result for a deactivated

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -68,35 +67,6 @@ func walletCall(cmd *cobra.Command, f *clientFlags, method, u string, body, out 
 		return true, printJSON(cmd.OutOrStdout(), raw)
 	}
 	return false, json.Unmarshal(raw, out)
-}
-
-// rawCall sends a JSON request and returns the answer's status and body,
-// whatever the status: for answers call does not take (204, or a 502 that
-// carries a presentation).
-func rawCall(ctx context.Context, method, u, token string, body any) (int, []byte, error) {
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return 0, nil, err
-		}
-		rd = bytes.NewReader(b)
-	}
-	ctx, cancel := context.WithTimeout(ctx, 60*time.Second) // a presentation may wait for the verifier
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, method, u, rd)
-	if err != nil {
-		return 0, nil, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-	return resp.StatusCode, b, err
 }
 
 func walletCreateHolderCmd() *cobra.Command {
