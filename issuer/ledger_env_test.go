@@ -7,7 +7,6 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -15,8 +14,7 @@ import (
 	"github.com/credence/credence/did"
 	"github.com/credence/credence/internal/kv/memkv"
 	"github.com/credence/credence/registry"
-	"github.com/credence/credence/registry/boltstore"
-	"github.com/credence/credence/registry/merkle"
+	"github.com/credence/credence/registry/registrytest"
 	"github.com/credence/credence/vc"
 	"github.com/credence/credence/vc/secure"
 )
@@ -107,22 +105,7 @@ const testBaseURL = "https://credence.test"
 
 func newTestLedger(t testing.TB) *registry.Log {
 	t.Helper()
-	st, err := boltstore.Open(filepath.Join(t.TempDir(), "ledger.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
-	signer, err := merkle.NewSigner("credence.test/log", pub, func(msg []byte) ([]byte, error) { return ed25519.Sign(priv, msg), nil })
-	if err != nil {
-		t.Fatal(err)
-	}
-	vkey, _ := merkle.VerifierKey("credence.test/log", pub)
-	verifier, err := merkle.NewVerifier(vkey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return registry.NewLog(st, signer, verifier)
+	return registrytest.NewLog(t)
 }
 
 func newLedgerEnv(t testing.TB, opts ...Option) *ledgerEnv {

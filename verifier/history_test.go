@@ -6,14 +6,12 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/credence/credence/did"
 	"github.com/credence/credence/registry"
-	"github.com/credence/credence/registry/boltstore"
-	"github.com/credence/credence/registry/merkle"
+	"github.com/credence/credence/registry/registrytest"
 	"github.com/credence/credence/vc"
 	"github.com/credence/credence/vc/healthcare"
 	"github.com/credence/credence/vc/healthcare/synth"
@@ -24,22 +22,7 @@ import (
 // newLedger returns a ledger on bbolt with a fresh checkpoint key.
 func newLedger(t *testing.T) *registry.Log {
 	t.Helper()
-	st, err := boltstore.Open(filepath.Join(t.TempDir(), "ledger.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
-	signer, err := merkle.NewSigner("credence.test/log", pub, func(msg []byte) ([]byte, error) { return ed25519.Sign(priv, msg), nil })
-	if err != nil {
-		t.Fatal(err)
-	}
-	vkey, _ := merkle.VerifierKey("credence.test/log", pub)
-	verifier, err := merkle.NewVerifier(vkey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return registry.NewLog(st, signer, verifier)
+	return registrytest.NewLog(t)
 }
 
 // ledgerDID is a did:credence DID whose update key is its one verification

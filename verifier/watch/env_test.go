@@ -11,7 +11,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,8 +22,7 @@ import (
 	"github.com/credence/credence/internal/kv/memkv"
 	"github.com/credence/credence/internal/testredis"
 	"github.com/credence/credence/registry"
-	"github.com/credence/credence/registry/boltstore"
-	"github.com/credence/credence/registry/merkle"
+	"github.com/credence/credence/registry/registrytest"
 	"github.com/credence/credence/vc"
 	"github.com/credence/credence/vc/status"
 )
@@ -62,22 +60,7 @@ type issuer struct {
 
 func newLedger(t testing.TB) *registry.Log {
 	t.Helper()
-	st, err := boltstore.Open(filepath.Join(t.TempDir(), "ledger.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
-	signer, err := merkle.NewSigner("credence.test/log", pub, func(msg []byte) ([]byte, error) { return ed25519.Sign(priv, msg), nil })
-	if err != nil {
-		t.Fatal(err)
-	}
-	vkey, _ := merkle.VerifierKey("credence.test/log", pub)
-	verifier, err := merkle.NewVerifier(vkey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return registry.NewLog(st, signer, verifier)
+	return registrytest.NewLog(t)
 }
 
 func opTime() string { return time.Now().UTC().Format(registry.TimeLayout) }
