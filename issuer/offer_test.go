@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto"
 	"crypto/ecdsa"
-	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/base64"
@@ -17,6 +16,7 @@ import (
 	"github.com/credence/credence/did"
 	"github.com/credence/credence/vc"
 	"github.com/credence/credence/vc/jose"
+	"github.com/credence/credence/vc/vctest"
 )
 
 const testBase = "https://credence.example"
@@ -29,16 +29,8 @@ type holderKey struct {
 
 func newHolderKey(t testing.TB) holderKey {
 	t.Helper()
-	_, k, _ := ed25519.GenerateKey(rand.Reader)
-	d, err := did.KeyDID(k.Public())
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc, err := did.KeyDocument(d, "", false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return holderKey{did: d.String(), signer: vc.Signer{Key: k, VerificationMethod: doc.VerificationMethod[0].ID}}
+	d, s := vctest.KeySigner(t, nil)
+	return holderKey{did: d, signer: s}
 }
 
 // offerEnv is an issuance env with the offers flow and two tenants.

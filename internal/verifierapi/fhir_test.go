@@ -22,6 +22,7 @@ import (
 	"github.com/credence/credence/vc/healthcare/synth"
 	"github.com/credence/credence/vc/ld"
 	"github.com/credence/credence/vc/secure"
+	"github.com/credence/credence/vc/vctest"
 	"github.com/credence/credence/verifier"
 	"github.com/gin-gonic/gin"
 )
@@ -91,15 +92,8 @@ func (nopTokens) IssueToken(context.Context, string, string, ...string) (string,
 
 func keySigner(t *testing.T, k ed25519.PrivateKey) vc.Signer {
 	t.Helper()
-	d, err := did.KeyDID(k.Public())
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc, err := did.KeyDocument(d, "", false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return vc.Signer{Key: k, VerificationMethod: doc.VerificationMethod[0].ID}
+	_, s := vctest.KeySigner(t, k)
+	return s
 }
 
 func controller(s vc.Signer) string { d, _, _ := strings.Cut(s.VerificationMethod, "#"); return d }

@@ -17,6 +17,7 @@ import (
 	"github.com/credence/credence/vc/healthcare"
 	"github.com/credence/credence/vc/healthcare/synth"
 	"github.com/credence/credence/vc/ld"
+	"github.com/credence/credence/vc/vctest"
 )
 
 var engine = New(ld.New(ld.WithContext(healthcare.ContextURL, healthcare.Context)))
@@ -28,15 +29,8 @@ type party struct {
 
 func newParty(t testing.TB, key crypto.Signer) party {
 	t.Helper()
-	d, err := did.KeyDID(key.Public())
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc, err := did.KeyDocument(d, "", false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return party{did: d.String(), signer: vc.Signer{Key: key, VerificationMethod: doc.VerificationMethod[0].ID}}
+	d, s := vctest.KeySigner(t, key)
+	return party{did: d, signer: s}
 }
 
 func edParty(t testing.TB) party {

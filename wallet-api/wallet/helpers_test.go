@@ -2,8 +2,6 @@ package wallet
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
@@ -24,6 +22,7 @@ import (
 	"github.com/credence/credence/vc/healthcare/synth"
 	"github.com/credence/credence/vc/ld"
 	"github.com/credence/credence/vc/secure"
+	"github.com/credence/credence/vc/vctest"
 )
 
 // TestMain stops the private redis-server of the Redis-backed tests.
@@ -113,16 +112,8 @@ type issuer struct {
 
 func newIssuer(t testing.TB) issuer {
 	t.Helper()
-	_, k, _ := ed25519.GenerateKey(rand.Reader)
-	d, err := did.KeyDID(k.Public())
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc, err := did.KeyDocument(d, "", false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return issuer{did: d.String(), signer: vc.Signer{Key: k, VerificationMethod: doc.VerificationMethod[0].ID}}
+	d, s := vctest.KeySigner(t, nil)
+	return issuer{did: d, signer: s}
 }
 
 // cred describes a credential to issue to a holder.
