@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -86,13 +85,63 @@ const (
 	maxString      = 512
 )
 
+// The shapes of names the log accepts, as byte-class matchers (every
+// decision is validated; a regexp costs several times more), each the
+// equivalent of the regular expression beside it (see
+// TestMatchersAreTheirRegexps):
 var (
-	chainName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
-	tokenID   = regexp.MustCompile(`^tok_[0-9a-f]{16}$`)
-	code      = regexp.MustCompile(`^[A-Z][A-Z0-9_]{0,63}$`)
-	checkName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.:-]{0,63}$`)
-	digestHex = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
+	chainName = shape{first: alnum, rest: either(alnum, anyOf("._-")), min: 1, max: 128}     // ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$
+	tokenID   = shape{prefix: "tok_", first: hexLower, rest: hexLower, min: 16, max: 16}     // ^tok_[0-9a-f]{16}$
+	code      = shape{first: upper, rest: either(upper, digit, anyOf("_")), min: 1, max: 64} // ^[A-Z][A-Z0-9_]{0,63}$
+	checkName = shape{first: letter, rest: either(alnum, anyOf("_.:-")), min: 1, max: 64}    // ^[A-Za-z][A-Za-z0-9_.:-]{0,63}$
+	digestHex = shape{prefix: "sha256:", first: hexLower, rest: hexLower, min: 64, max: 64}  // ^sha256:[0-9a-f]{64}$
 )
+
+// shape is a string of prefix and then min to max bytes, the first of
+// class first and the others of class rest.
+type shape struct {
+	prefix      string
+	first, rest func(byte) bool
+	min, max    int
+}
+
+// MatchString reports whether s has the shape.
+func (p shape) MatchString(s string) bool {
+	if len(s) < len(p.prefix) || s[:len(p.prefix)] != p.prefix {
+		return false
+	}
+	s = s[len(p.prefix):]
+	if len(s) < p.min || len(s) > p.max || (len(s) > 0 && !p.first(s[0])) {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if !p.rest(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func upper(b byte) bool    { return 'A' <= b && b <= 'Z' }
+func digit(b byte) bool    { return '0' <= b && b <= '9' }
+func letter(b byte) bool   { return upper(b) || ('a' <= b && b <= 'z') }
+func alnum(b byte) bool    { return letter(b) || digit(b) }
+func hexLower(b byte) bool { return digit(b) || ('a' <= b && b <= 'f') }
+
+func anyOf(set string) func(byte) bool {
+	return func(b byte) bool { return strings.IndexByte(set, b) >= 0 }
+}
+
+func either(classes ...func(byte) bool) func(byte) bool {
+	return func(b byte) bool {
+		for _, c := range classes {
+			if c(b) {
+				return true
+			}
+		}
+		return false
+	}
+}
 
 // ValidChain reports whether name can name a chain: 1 to 128 ASCII letters,
 // digits, '.', '_' and '-', starting with a letter or digit.

@@ -1,5 +1,7 @@
 package audit
 
+import "time"
+
 // Queued is how many appends to chain wait for a batch (not yet taken by
 // the committer, not given up).
 func Queued(l *Log, chain string) int {
@@ -25,3 +27,6 @@ func MinSize(e Entry) int {
 	}
 	return f.minSize()
 }
+
+// SetSleep replaces how l's committers wait out the commit delay.
+func SetSleep(l *Log, sleep func(time.Duration)) { l.sleep = sleep }
