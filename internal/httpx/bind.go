@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 
 	"github.com/credence/credence/vc"
 	"github.com/gin-gonic/gin"
@@ -18,7 +19,7 @@ import (
 // itself on failure. Numbers bound to interface values stay json.Number.
 // With optional, an empty body leaves v as it is.
 func BindStrict(c *gin.Context, log *slog.Logger, v any, optional bool) bool {
-	raw, err := io.ReadAll(c.Request.Body)
+	raw, err := readBody(c.Request)
 	if err != nil {
 		Error(c, log, err)
 		return false
@@ -64,9 +65,12 @@ type StrictUnmarshaler interface {
 // DecodeMembers reads raw, which must be exactly one JSON object, with
 // jsontext (duplicate names and invalid UTF-8 are errors at every depth)
 // and hands each member's name and raw value to member, which answers an
-// error for an unknown name. The value is a copy the callee may keep.
+// error for an unknown name. The value is a subslice of raw: the callee may
+// keep it as long as raw is not modified.
 func DecodeMembers(raw []byte, member func(name string, value []byte) error) error {
-	d := jsontext.NewDecoder(bytes.NewReader(raw))
+	// From a bytes.Buffer jsontext parses in place, without copying raw
+	// into a buffer of its own.
+	d := jsontext.NewDecoder(bytes.NewBuffer(raw))
 	tok, err := d.ReadToken()
 	if err != nil {
 		return err
@@ -84,7 +88,8 @@ func DecodeMembers(raw []byte, member func(name string, value []byte) error) err
 		if err != nil {
 			return err
 		}
-		if err := member(name, bytes.Clone(val)); err != nil {
+		end := int(d.InputOffset())
+		if err := member(name, raw[end-len(val):end:end]); err != nil {
 			return err
 		}
 	}
@@ -107,4 +112,27 @@ func UnmarshalMember(name string, value []byte, v any) error {
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	return nil
+}
+
+// readBody reads the whole request body. A body that states its length is
+// read into one buffer of that size (io.ReadAll would grow one step by
+// step); the server's body limit still applies, since it wraps the body.
+func readBody(r *http.Request) ([]byte, error) {
+	n := r.ContentLength
+	if n <= 0 || n > 64<<20 {
+		return io.ReadAll(r.Body)
+	}
+	buf := make([]byte, n+1)
+	got, err := io.ReadFull(r.Body, buf)
+	switch {
+	case err == nil: // more than it said: read on
+		rest, err := io.ReadAll(r.Body)
+		return append(buf, rest...), err
+	case int64(got) == n && errors.Is(err, io.ErrUnexpectedEOF):
+		return buf[:got], nil
+	case int64(got) < n && (errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)):
+		return nil, io.ErrUnexpectedEOF // shorter than it said
+	default:
+		return nil, err
+	}
 }

@@ -117,6 +117,41 @@ func TestBindStrictOnePass(t *testing.T) {
 			if c.name == "object" && (string(v.VC) != `{"a":[1,{"b":"c"}]}` || v.Options.N != "x") {
 				t.Errorf("bound %s %+v", v.VC, v.Options)
 			}
+			if c.name == "string member" && string(v.VC) != `"eyJ.x.y"` {
+				t.Errorf("bound %s", v.VC)
+			}
+		})
+	}
+}
+
+// TestReadBody: a body is read whole whether or not it states its length;
+// one shorter than it states, or over the server's limit, is an error.
+func TestReadBody(t *testing.T) {
+	const body = `{"vc":"eyJ.x.y"}`
+	cases := []struct {
+		name   string
+		length int64
+		limit  int64
+		want   string
+		err    bool
+	}{
+		{"stated length", int64(len(body)), 0, body, false},
+		{"unknown length", -1, 0, body, false},
+		{"shorter than stated", int64(len(body)) + 5, 0, "", true},
+		{"over the limit", int64(len(body)), 8, "", true},
+		{"over the limit, unknown length", -1, 8, "", true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodPost, "/x", strings.NewReader(body))
+			r.ContentLength = c.length
+			if c.limit > 0 {
+				r.Body = http.MaxBytesReader(httptest.NewRecorder(), r.Body, c.limit)
+			}
+			got, err := readBody(r)
+			if (err != nil) != c.err || (!c.err && string(got) != c.want) {
+				t.Fatalf("readBody = %q, %v; want %q (error: %v)", got, err, c.want, c.err)
+			}
 		})
 	}
 }

@@ -88,7 +88,11 @@ func Open(path string, opts ...Option) (*Store, error) {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: o.timeout})
+	// The freelist is not written on commit (it is rebuilt by scanning
+	// the file on open) and is kept as a hash map: each commit writes
+	// fewer pages, as etcd runs bbolt.
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: o.timeout, NoFreelistSync: true,
+		FreelistType: bbolt.FreelistMapType})
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, &lockedError{path: path, err: err}
 	}
