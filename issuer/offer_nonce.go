@@ -1,0 +1,93 @@
+package issuer
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/credence/credence/internal/kv"
+)
+
+// Nonce returns a fresh c_nonce for a tenant: a timestamp, random bits and
+// an HMAC under the store's nonce key, valid NonceTTL and accepted once.
+// Nothing is stored until a proof uses it.
+func (o *Offers) Nonce(ctx context.Context, tenantID string) (string, error) {
+	if _, err := o.svc.Tenant(ctx, tenantID); err != nil {
+		return "", err
+	}
+	key, err := o.key(ctx)
+	if err != nil {
+		return "", err
+	}
+	var b [40]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(o.svc.now().Unix()))
+	_, _ = rand.Read(b[8:24])
+	copy(b[24:], nonceMAC(key, tenantID, b[:24]))
+	return b64.EncodeToString(b[:]), nil
+}
+
+// checkNonce verifies a c_nonce's MAC, tenant and age.
+func (o *Offers) checkNonce(ctx context.Context, tenantID, nonce string, now time.Time) error {
+	b, err := b64.Strict().DecodeString(nonce)
+	if err != nil || len(b) != 40 {
+		return refuse(CodeInvalidNonce, "the nonce is not a c_nonce of this issuer")
+	}
+	key, err := o.key(ctx)
+	if err != nil {
+		return err
+	}
+	if subtle.ConstantTimeCompare(b[24:], nonceMAC(key, tenantID, b[:24])) != 1 {
+		return refuse(CodeInvalidNonce, "the nonce is not a c_nonce of this issuer")
+	}
+	issued := time.Unix(int64(binary.BigEndian.Uint64(b[:8])), 0)
+	if now.Sub(issued) > NonceTTL || issued.After(now.Add(ProofSkew)) {
+		return refuse(CodeInvalidNonce, "the c_nonce expired: get a new one from the nonce endpoint")
+	}
+	return nil
+}
+
+// useNonce marks a c_nonce used; a second use is invalid_nonce.
+func (o *Offers) useNonce(ctx context.Context, nonce string, now time.Time) error {
+	exp, _ := now.Add(NonceTTL).MarshalText()
+	err := o.svc.kv.Create(ctx, bucketNonces, nonce, exp)
+	if errors.Is(err, kv.ErrExists) {
+		return refuse(CodeInvalidNonce, "the c_nonce was already used: get a new one from the nonce endpoint")
+	}
+	return err
+}
+
+func nonceMAC(key []byte, tenantID string, msg []byte) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("credence oid4vci c_nonce\x00" + tenantID + "\x00"))
+	m.Write(msg)
+	return m.Sum(nil)[:16]
+}
+
+// key is the HMAC key of c_nonces, shared by every process on the store.
+func (o *Offers) key(ctx context.Context) ([]byte, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.nonceKey != nil {
+		return o.nonceKey, nil
+	}
+	k := make([]byte, 32)
+	_, _ = rand.Read(k)
+	err := o.svc.kv.Create(ctx, bucketOID4VCI, "nonce-key", k)
+	if errors.Is(err, kv.ErrExists) {
+		k, err = o.svc.kv.Get(ctx, bucketOID4VCI, "nonce-key")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("failed to read the c_nonce key: %w", err)
+	}
+	if len(k) != 32 {
+		return nil, errors.New("issuer: the stored c_nonce key is damaged")
+	}
+	o.nonceKey = k
+	return k, nil
+}
