@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -52,6 +53,9 @@ func AccessLog(log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()
 		c.Next()
+		if !log.Enabled(c.Request.Context(), slog.LevelInfo) {
+			return
+		}
 		log.LogAttrs(c.Request.Context(), slog.LevelInfo, "request",
 			slog.String("request_id", RequestID(c)),
 			slog.String("method", c.Request.Method),
@@ -99,7 +103,7 @@ func (m *Metrics) Handler() gin.HandlerFunc {
 		start := time.Now()
 		c.Next()
 		r := route(c)
-		m.requests.WithLabelValues(r, c.Request.Method, fmt.Sprint(c.Writer.Status())).Inc()
+		m.requests.WithLabelValues(r, c.Request.Method, strconv.Itoa(c.Writer.Status())).Inc()
 		m.latency.WithLabelValues(r, c.Request.Method).Observe(time.Since(start).Seconds())
 	}
 }
