@@ -30,5 +30,6 @@ func rootCmd() *cobra.Command {
 	root.AddCommand(trustCmd())
 	root.AddCommand(walletCmd())
 	root.AddCommand(benchCmd())
+	root.AddCommand(demoCmd())
 	return root
 }
