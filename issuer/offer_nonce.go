@@ -45,21 +45,36 @@ func (o *Offers) checkNonce(ctx context.Context, tenantID, nonce string, now tim
 	if subtle.ConstantTimeCompare(b[24:], nonceMAC(key, tenantID, b[:24])) != 1 {
 		return refuse(CodeInvalidNonce, "the nonce is not a c_nonce of this issuer")
 	}
-	issued := time.Unix(int64(binary.BigEndian.Uint64(b[:8])), 0)
+	issued := nonceIssued(b)
 	if now.Sub(issued) > NonceTTL || issued.After(now.Add(ProofSkew)) {
-		return refuse(CodeInvalidNonce, "the c_nonce expired: get a new one from the nonce endpoint")
+		return errNonceExpired()
 	}
 	return nil
 }
 
-// useNonce marks a c_nonce used; a second use is invalid_nonce.
+func nonceIssued(b []byte) time.Time { return time.Unix(int64(binary.BigEndian.Uint64(b[:8])), 0) }
+
+func errNonceExpired() error {
+	return refuse(CodeInvalidNonce, "the c_nonce expired: get a new one from the nonce endpoint")
+}
+
+// useNonce marks a c_nonce (checked by checkNonce) used; a second use is
+// invalid_nonce. Its age is checked again, on the clock, once the marker
+// is written: Sweep may have deleted the marker of an earlier use between
+// the check and the write, but only after the c_nonce expired.
 func (o *Offers) useNonce(ctx context.Context, nonce string, now time.Time) error {
 	exp, _ := now.Add(NonceTTL).MarshalText()
 	err := o.svc.kv.Create(ctx, bucketNonces, nonce, exp)
 	if errors.Is(err, kv.ErrExists) {
 		return refuse(CodeInvalidNonce, "the c_nonce was already used: get a new one from the nonce endpoint")
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	if b, err := b64.Strict().DecodeString(nonce); err != nil || len(b) != 40 || o.svc.now().Sub(nonceIssued(b)) > NonceTTL {
+		return errNonceExpired()
+	}
+	return nil
 }
 
 func nonceMAC(key []byte, tenantID string, msg []byte) []byte {

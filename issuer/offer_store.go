@@ -65,7 +65,8 @@ type OfferStatus struct {
 	Redeemed     time.Time `json:"redeemed,omitzero"`
 }
 
-// Status reports an offer of a tenant by its id.
+// Status reports an offer of a tenant by its id: ErrNotFound for none, and
+// for an offer Sweep deleted, OfferRetention after it ended.
 func (o *Offers) Status(ctx context.Context, tenantID, id string) (OfferStatus, error) {
 	rec, err := o.load(ctx, id)
 	if err != nil || rec.Tenant != tenantID {
