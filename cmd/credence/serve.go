@@ -18,7 +18,7 @@ import (
 func serveCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Run the Credence service (every role, embedded storage by default)",
+		Short: "Run the Credence service (every role on embedded storage by default; --roles and --redis split it into processes)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := config.Load(cmd.Flags(), os.Getenv)
@@ -70,7 +70,7 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 	if srv.MasterKeyCreated {
 		log.Warn("created a new master key file in the data dir; back it up: without it the stored keys cannot be decrypted")
 	}
-	log.Info("credence is ready", "url", cfg.PublicURL, "listen", ln.Addr().String(), "did", srv.ServiceDID,
+	log.Info("credence is ready", "url", cfg.PublicURL, "listen", ln.Addr().String(), "did", srv.ServiceDID, "roles", cfg.Roles,
 		"storage", map[bool]string{true: "redis", false: "embedded"}[cfg.Redis != ""], "data", cfg.DataDir)
 	return srv.Serve(ctx, ln)
 }

@@ -161,7 +161,8 @@ func TestServeLifecycle(t *testing.T) {
 	if ready == nil {
 		t.Fatalf("no JSON \"credence is ready\" record:\n%s", out)
 	}
-	if ready["listen"] != addr || ready["url"] != base || ready["storage"] != "embedded" || ready["data"] != data {
+	if ready["listen"] != addr || ready["url"] != base || ready["storage"] != "embedded" || ready["data"] != data ||
+		ready["roles"] != "issuer,verifier,registry,wallet" {
 		t.Errorf("ready record = %v", ready)
 	}
 	serviceDID, _ := ready["did"].(string)
@@ -374,5 +375,29 @@ func TestServeBadTLSCertificate(t *testing.T) {
 		t.Errorf("serve left %s in use: %v", cfg.Addr, err)
 	} else {
 		ln.Close()
+	}
+}
+
+// TestServeRoles checks --roles is validated before anything starts: an
+// unknown role is named with the valid ones, and a subset of the roles
+// needs --redis.
+func TestServeRoles(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"--roles", "issuer,hospital"}, []string{"invalid configuration", `unknown role "hospital"`, "valid roles: issuer, verifier, registry, wallet"}},
+		{[]string{"--roles", "verifier"}, []string{"invalid configuration", "--roles (CREDENCE_ROLES)", "needs --redis"}},
+	} {
+		data := t.TempDir()
+		out, err := run(t, append([]string{"serve", "--addr", freeAddr(t), "--data", data}, tc.args...)...)
+		for _, w := range tc.want {
+			if err == nil || !strings.Contains(err.Error(), w) {
+				t.Errorf("serve %v = %v (output %q), want %q", tc.args, err, out, w)
+			}
+		}
+		if entries, _ := os.ReadDir(data); len(entries) > 0 {
+			t.Errorf("serve %v wrote to the data dir before validating", tc.args)
+		}
 	}
 }

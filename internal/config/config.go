@@ -32,6 +32,7 @@ type Config struct {
 	AdminToken      string        `name:"admin-token" secret:"true" usage:"bootstrap admin token (prefer CREDENCE_ADMIN_TOKEN; flags show in ps)"`
 	MasterKey       string        `name:"master-key" secret:"true" noflag:"true" usage:"master key, base64 or hex of 32 bytes (CREDENCE_MASTER_KEY only)"`
 	MasterKeyFile   string        `name:"master-key-file" usage:"master key file (default <data>/master.key, created 0600 on first start)"`
+	Roles           string        `name:"roles" usage:"comma-separated roles this process serves: issuer, verifier, registry, wallet (fewer than all needs --redis)"`
 	Redis           string        `name:"redis" usage:"Redis URL (redis://host:port/db); shared state goes to Redis instead of the embedded store"`
 	RedisPrefix     string        `name:"redis-prefix" usage:"prefix of every Redis key this deployment writes"`
 	LogLevel        string        `name:"log-level" usage:"debug, info, warn or error"`
@@ -51,6 +52,7 @@ type Config struct {
 func Defaults() Config {
 	return Config{
 		Addr: "127.0.0.1:8080", DataDir: "./credence-data", LogLevel: "info", LogFormat: "json", RedisPrefix: "credence:",
+		Roles:        strings.Join(AllRoles(), ","),
 		MaxBodyBytes: 1 << 20, ShutdownTimeout: 15 * time.Second,
 		WebTimeout: 5 * time.Second, WebMaxBytes: 256 << 10, CacheTTL: time.Minute, StatusMaxAge: 5 * time.Minute,
 	}
@@ -59,6 +61,17 @@ func Defaults() Config {
 // EnvName is the environment variable of a setting.
 func EnvName(name string) string {
 	return "CREDENCE_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+}
+
+// EnvNames lists the environment variables Load reads: CREDENCE_CONFIG and
+// one per setting.
+func EnvNames() []string {
+	var c Config
+	out := []string{"CREDENCE_CONFIG"}
+	for _, s := range c.settings() {
+		out = append(out, EnvName(s.name))
+	}
+	return out
 }
 
 type setting struct {
@@ -153,10 +166,23 @@ func (c *Config) loadFile(path string) error {
 		case s.secret:
 			errs = append(errs, fmt.Errorf("config file %s: %q is a secret; set %s instead", path, key, EnvName(key)))
 		default:
-			errs = append(errs, s.set(node.Value, path+": "+key))
+			errs = append(errs, s.set(scalar(node), path+": "+key))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// scalar is a YAML value as a setting's text: a list of scalars (roles:
+// [issuer, verifier]) reads as its comma-separated items.
+func scalar(n yaml.Node) string {
+	if n.Kind != yaml.SequenceNode {
+		return n.Value
+	}
+	items := make([]string, len(n.Content))
+	for i, c := range n.Content {
+		items[i] = c.Value
+	}
+	return strings.Join(items, ",")
 }
 
 func (s setting) set(v, source string) error {
@@ -222,6 +248,7 @@ func (c *Config) Validate() error {
 			bad("redis", "%v", err)
 		}
 	}
+	c.validateRoles(bad)
 	if c.RedisPrefix == "" || strings.ContainsAny(c.RedisPrefix, "{}*?[] ") {
 		bad("redis-prefix", "must be non-empty without braces, glob characters or spaces, got %q", c.RedisPrefix)
 	}

@@ -27,10 +27,22 @@ type API struct {
 }
 
 // Routes mounts the public routes on r and the admin routes on admin (which must
-// already require the admin scope).
+// already require the admin scope): ResolverRoutes and WebRoutes.
 func (a *API) Routes(r gin.IRoutes, admin gin.IRoutes) {
-	r.GET("/1.0/identifiers/*did", a.resolve)
+	a.ResolverRoutes(r, admin)
+	a.WebRoutes(r)
+}
+
+// WebRoutes mounts the service's own did:web document, /.well-known/did.json.
+func (a *API) WebRoutes(r gin.IRoutes) {
 	r.GET("/.well-known/did.json", a.serveWeb)
+}
+
+// ResolverRoutes mounts DID resolution on r and DID administration on admin
+// (which must already require the admin scope). The other hosted did:web
+// documents are served by NoRoute.
+func (a *API) ResolverRoutes(r gin.IRoutes, admin gin.IRoutes) {
+	r.GET("/1.0/identifiers/*did", a.resolve)
 	admin.POST("/admin/dids", a.create)
 	admin.GET("/admin/dids", a.list)
 	admin.POST("/admin/dids/:did/rotate", a.rotate)

@@ -60,10 +60,21 @@ func (a *API) Routes(admin, tenant gin.IRoutes) {
 	}
 }
 
-// PublicRoutes mounts the routes anyone may read: the status lists.
+// PublicRoutes mounts the routes anyone may call: StatusRoutes and
+// ProtocolRoutes.
 func (a *API) PublicRoutes(r gin.IRoutes) {
+	a.StatusRoutes(r)
+	a.ProtocolRoutes(r)
+}
+
+// StatusRoutes mounts the status lists and their ledger proofs.
+func (a *API) StatusRoutes(r gin.IRoutes) {
 	r.GET("/status/:issuer/:list", a.statusList)
 	r.GET("/status/:issuer/:list/proof", a.statusListProof)
+}
+
+// ProtocolRoutes mounts the public OpenID4VCI endpoints (when Offers is set).
+func (a *API) ProtocolRoutes(r gin.IRoutes) {
 	if a.Offers != nil {
 		a.oid4vciRoutes(r)
 	}

@@ -42,6 +42,14 @@ func (s *Server) openLedger(ctx context.Context, host string) error {
 	if err != nil {
 		return fmt.Errorf("registry key: %w", err)
 	}
+	// Unseal the key now: a process started with another master key than
+	// the one that sealed the shared store's keys fails here, not at its
+	// first signature.
+	if _, err := s.keys.Sign(ctx, id.KeyID, []byte("credence: master key check")); errors.Is(err, keys.ErrWrongMasterKey) {
+		return fmt.Errorf("%w: every process on this store needs the master key that created it (CREDENCE_MASTER_KEY or --master-key-file)", err)
+	} else if err != nil {
+		return fmt.Errorf("registry key: %w", err)
+	}
 	pub, ok := k.Public.(ed25519.PublicKey)
 	if !ok {
 		return errors.New("registry key is not Ed25519")

@@ -1,6 +1,8 @@
-// Package server wires every Credence role into one HTTP server: storage (the
-// embedded bbolt store, or Redis), the key manager, tokens, the DID layer, health,
-// readiness and metrics. cmd/credence only parses configuration and calls it.
+// Package server wires the Credence roles of --roles (every role by default)
+// into one HTTP server: storage (the embedded bbolt store, or Redis), the key
+// manager, tokens, the DID layer, health, readiness and metrics. Which routes
+// and background work each role owns is in roles.go. cmd/credence only parses
+// configuration and calls it.
 package server
 
 import (
@@ -29,9 +31,7 @@ import (
 	"github.com/credence/credence/internal/registryapi"
 	"github.com/credence/credence/internal/trustapi"
 	"github.com/credence/credence/internal/verifierapi"
-	"github.com/credence/credence/issuer"
 	"github.com/credence/credence/registry"
-	"github.com/credence/credence/vc"
 	"github.com/credence/credence/vc/secure"
 	"github.com/credence/credence/verifier"
 	walletapi "github.com/credence/credence/wallet-api"
@@ -62,6 +62,8 @@ type Server struct {
 	verifier *verifier.Verifier
 	// stop ends background work (registry event watchers) on Close.
 	stop context.CancelFunc
+	// routeTable is every route served, with its role (Routes).
+	routeTable []Route
 	// LedgerKey is the note verifier key of the registry's checkpoints.
 	LedgerKey string
 	// BootstrapToken is the admin token made on this start, to be shown once; empty
@@ -78,6 +80,9 @@ type Server struct {
 // builds the HTTP handler.
 func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, error) {
 	s := &Server{cfg: cfg, log: log}
+	if err := checkRoles(cfg); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("failed to create data dir: %w", err)
 	}
@@ -143,13 +148,9 @@ func (s *Server) bootstrap(ctx context.Context) error {
 	s.engine = secure.New(NewProcessor())
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	s.stop = stop
-	if s.trust, err = registry.NewTrustIndex(bg, s.ledger, s.log); err != nil {
-		stop()
-		return fmt.Errorf("trust registry: %w", err)
-	}
 	if s.handler, err = s.routes(bg, hosted); err != nil {
 		stop()
-		return fmt.Errorf("failed to start the verifier: %w", err)
+		return err
 	}
 	return nil
 }
@@ -186,7 +187,19 @@ func (s *Server) routes(ctx context.Context, hosted *didapi.Hosted) (http.Handle
 	e.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	e.GET("/readyz", s.ready)
 	e.GET("/metrics", gin.WrapH(promhttp.HandlerFor(prom, promhttp.HandlerOpts{})))
+	s.openAPIRoutes(e)
 
+	w := s.wire(ctx, e, hosted)
+	w.dids.WebRoutes(e) // the service's did:web, in every role
+	if err := s.mountRoles(w); err != nil {
+		return nil, err
+	}
+	e.NoRoute(s.noRoute(w))
+	return e, nil
+}
+
+// wire builds what the roles' routes share; it starts no background work.
+func (s *Server) wire(ctx context.Context, e *gin.Engine, hosted *didapi.Hosted) *wiring {
 	web := did.WithMethod("web", didapi.LocalWeb{
 		Hosted: hosted,
 		Remote: did.NewWebMethod(s.cfg.WebTimeout, s.cfg.WebAllowPrivate, did.WithWebMaxBytes(s.cfg.WebMaxBytes)),
@@ -199,32 +212,9 @@ func (s *Server) routes(ctx context.Context, hosted *didapi.Hosted) (http.Handle
 	// version in effect when it was signed (a versioned resolution,
 	// vc.DIDKeys); a deactivated issuer verifies nothing.
 	keyResolver := did.NewResolver(web, did.WithMethod("credence", registry.DIDMethod{Log: s.ledger, Current: true}, 0))
-	api := &didapi.API{Resolver: resolver, Hosted: hosted, Log: s.log}
-	admin := e.Group("/", httpx.Require(s.tokens, s.log, auth.ScopeAdmin))
-	api.Routes(e, admin)
-	iss := s.newIssuer(hosted, resolver)
-	ia := &issuerapi.API{Issuer: iss, Log: s.log, Ledger: s.ledger,
-		Offers: issuer.NewOffers(iss, vc.DIDKeys{Resolver: keyResolver}, s.cfg.PublicURL)}
-	ia.Routes(admin, e.Group("/", httpx.RequireScope(s.tokens, s.log, issuerapi.TenantScope)))
-	ia.PublicRoutes(e)
-	if err := s.verifierRoutes(ctx, e, admin, s.newVerifier(ctx, iss, keyResolver)); err != nil {
-		return nil, err
-	}
-	s.walletRoutes(e, keyResolver)
-	Assets().Routes(e)
-	ta := &trustapi.API{Log: s.ledger, Index: s.trust, Logger: s.log}
-	if s.steward != nil {
-		ta.Steward = s.steward
-	}
-	ta.Routes(e, admin)
-	reg := &registryapi.API{Log: s.ledger, VerifierKey: s.LedgerKey, Logger: s.log}
-	reg.Routes(e, e.Group("/", httpx.Require(s.tokens, s.log, registryapi.ScopeRegistry)))
-	e.NoRoute(func(c *gin.Context) {
-		if !api.NoRoute(c) {
-			httpx.WriteProblem(c, httpx.NotFound("no such endpoint"))
-		}
-	})
-	return e, nil
+	return &wiring{ctx: ctx, engine: e, admin: e.Group("/", httpx.Require(s.tokens, s.log, auth.ScopeAdmin)),
+		dids: &didapi.API{Resolver: resolver, Hosted: hosted, Log: s.log}, keys: keyResolver,
+		issuer: s.newIssuer(hosted, resolver)}
 }
 
 // ready reports 200 when every backing service answers, 503 otherwise.
