@@ -38,7 +38,9 @@ clients, each waiting for its answer before the next request (a closed
 loop), after --warmup requests that are not counted. Run it on another
 machine, or at least in another process than the server, so that the
 load generator's CPU is not the server's. Answers other than 200 count as
-errors.`,
+errors. The server limits verifications without a token per client address
+(--anonymous-verify-rate): give a verifier's --token, or start the server
+with --anonymous-verify-rate 0.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if f.server == "" || credential == "" {

@@ -34,7 +34,9 @@ func TestBenchVerify(t *testing.T) {
 		r.Result.PerSecond <= 0 || r.Result.P50Ns <= 0 || r.Result.P50Ns > r.Result.P99Ns || !strings.HasSuffix(r.URL, "/credentials/verify") {
 		t.Errorf("bench verify answered %+v", r)
 	}
-	human := mustRun(t, "bench", "verify", "--server", srv, "--credential", file, "--requests", "10", "--concurrency", "2")
+	// Past the anonymous limit (bursts of 200 per address: the default
+	// warmup alone takes that), a token is needed.
+	human := mustRun(t, "bench", "verify", "--server", srv, "--token", testAdminToken, "--credential", file, "--requests", "10", "--concurrency", "2")
 	for _, want := range []string{"verified      10 in", "(0 errors)", "verifications/s", "p50"} {
 		if !strings.Contains(human, want) {
 			t.Errorf("human output lacks %q:\n%s", want, human)
@@ -43,7 +45,7 @@ func TestBenchVerify(t *testing.T) {
 
 	// A tampered credential is refused by the server: every request is an error.
 	bad := walletWriteFile(t, t.TempDir(), "bad.txt", []byte(strings.Replace(string(clinic.issue(t, "jwt", subject)), ".", ".x", 1)))
-	runErr(t, []string{"bench", "verify", "--server", srv, "--credential", bad, "--requests", "5", "--warmup", "0"}, "no verification succeeded")
+	runErr(t, []string{"bench", "verify", "--server", srv, "--token", testAdminToken, "--credential", bad, "--requests", "5", "--warmup", "0"}, "no verification succeeded")
 	runErr(t, []string{"bench", "verify", "--credential", file, "--requests", "5"}, "--server")
 	runErr(t, []string{"bench", "verify", "--server", srv, "--credential", file}, "--requests or --duration")
 	runErr(t, []string{"bench", "verify", "--server", srv, "--credential", filepath.Join(t.TempDir(), "none"), "--requests", "1"}, "none")

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"reflect"
@@ -33,6 +34,8 @@ type Config struct {
 	MasterKey       string        `name:"master-key" secret:"true" noflag:"true" usage:"master key, base64 or hex of 32 bytes (CREDENCE_MASTER_KEY only)"`
 	MasterKeyFile   string        `name:"master-key-file" usage:"master key file (default <data>/master.key, created 0600 on first start)"`
 	Roles           string        `name:"roles" usage:"comma-separated roles this process serves: issuer, verifier, registry, wallet (fewer than all needs --redis)"`
+	TrustedProxies  string        `name:"trusted-proxies" usage:"comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For names the client (default none: the peer address is the client)"`
+	AnonymousRate   int64         `name:"anonymous-verify-rate" usage:"verifications a minute one client address may ask without a token, in bursts of a sixth of that (0: no limit)"`
 	Redis           string        `name:"redis" usage:"Redis URL (redis://host:port/db); shared state goes to Redis instead of the embedded store"`
 	RedisPrefix     string        `name:"redis-prefix" usage:"prefix of every Redis key this deployment writes"`
 	LogLevel        string        `name:"log-level" usage:"debug, info, warn or error"`
@@ -52,7 +55,7 @@ type Config struct {
 func Defaults() Config {
 	return Config{
 		Addr: "127.0.0.1:8080", DataDir: "./credence-data", LogLevel: "info", LogFormat: "json", RedisPrefix: "credence:",
-		Roles:        strings.Join(AllRoles(), ","),
+		Roles: strings.Join(AllRoles(), ","), AnonymousRate: DefaultAnonymousRate,
 		MaxBodyBytes: 1 << 20, ShutdownTimeout: 15 * time.Second,
 		WebTimeout: 5 * time.Second, WebMaxBytes: 256 << 10, CacheTTL: time.Minute, StatusMaxAge: 5 * time.Minute,
 	}
@@ -249,6 +252,16 @@ func (c *Config) Validate() error {
 		}
 	}
 	c.validateRoles(bad)
+	for _, p := range c.TrustedProxyList() {
+		if _, err := netip.ParsePrefix(p); err != nil {
+			if _, err := netip.ParseAddr(p); err != nil {
+				bad("trusted-proxies", "%q is neither an IP address nor a CIDR", p)
+			}
+		}
+	}
+	if c.AnonymousRate < 0 || c.AnonymousRate > 6_000_000 {
+		bad("anonymous-verify-rate", "must be between 0 (no limit) and 6000000 a minute, got %d", c.AnonymousRate)
+	}
 	if c.RedisPrefix == "" || strings.ContainsAny(c.RedisPrefix, "{}*?[] ") {
 		bad("redis-prefix", "must be non-empty without braces, glob characters or spaces, got %q", c.RedisPrefix)
 	}
@@ -270,6 +283,21 @@ func (c *Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// DefaultAnonymousRate is the default of --anonymous-verify-rate: 20
+// verifications a second per client address, in bursts of 200.
+const DefaultAnonymousRate = 1200
+
+// TrustedProxyList is --trusted-proxies as a list (nil when empty).
+func (c *Config) TrustedProxyList() []string {
+	var out []string
+	for _, p := range strings.Split(c.TrustedProxies, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // TLS reports whether the server terminates TLS itself.

@@ -70,3 +70,22 @@ func TestValidationNamesEverySetting(t *testing.T) {
 		}
 	}
 }
+
+func TestClientSettings(t *testing.T) {
+	c, err := load(t, []string{"--trusted-proxies", " 10.0.0.0/8, 192.0.2.1 ,", "--anonymous-verify-rate", "0"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.TrustedProxyList(); len(got) != 2 || got[0] != "10.0.0.0/8" || got[1] != "192.0.2.1" || c.AnonymousRate != 0 {
+		t.Errorf("trusted proxies %q, rate %d", got, c.AnonymousRate)
+	}
+	if d := Defaults(); d.TrustedProxyList() != nil || d.AnonymousRate != DefaultAnonymousRate {
+		t.Errorf("defaults: proxies %q, rate %d", d.TrustedProxyList(), d.AnonymousRate)
+	}
+	_, err = load(t, []string{"--trusted-proxies", "10.0.0.0/8,proxy.example", "--anonymous-verify-rate", "-1"}, nil)
+	for _, want := range []string{`"proxy.example" is neither`, "--anonymous-verify-rate"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not say %s: %v", want, err)
+		}
+	}
+}

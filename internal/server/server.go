@@ -179,6 +179,11 @@ func (s *Server) routes(ctx context.Context, hosted *didapi.Hosted) (http.Handle
 	e.UnescapePathValues = false
 	e.RemoveExtraSlash = false
 	e.ContextWithFallback = true
+	// The client address (access log, rate limits) is the peer's, or the
+	// one a trusted proxy forwards; never an X-Forwarded-For from anyone.
+	if err := e.SetTrustedProxies(s.cfg.TrustedProxyList()); err != nil {
+		return nil, fmt.Errorf("--trusted-proxies: %w", err)
+	}
 	prom := prometheus.NewRegistry()
 	prom.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	e.Use(httpx.RequestIDs(), httpx.Recover(s.log), httpx.NewMetrics(prom).Handler(), httpx.AccessLog(s.log), httpx.LimitBody(s.cfg.MaxBodyBytes, map[string]int64{issuerapi.BatchRoute: issuerapi.MaxBatchBytes, issuerapi.StatusRoute: issuerapi.MaxStatusBytes, registryapi.SubmitRoute: registryapi.MaxSubmitBytes, verifierapi.ResponseRoute: verifierapi.MaxResponseBytes, verifierapi.WatchesRoute: verifierapi.MaxWatchBytes,

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/credence/credence/internal/httpx"
 	"github.com/credence/credence/internal/keys"
 	"github.com/credence/credence/internal/kv"
 	"github.com/credence/credence/verifier/audit"
@@ -37,11 +38,21 @@ func (s *Server) verifierRoutes(ctx context.Context, e *gin.Engine, admin gin.IR
 	api := &verifierapi.API{Verifier: v, Tenants: tenants, Requests: requests, Log: s.log,
 		FHIR:   verifier.FHIROptions{Watchable: true}, // every tenant can register watch-lists
 		Record: func(ctx context.Context, d verifierapi.Decision) error { return recordDecision(ctx, decisions, d) }}
-	public := e.Group("/", verifierapi.OptionalTenant(s.tokens, s.log))
+	// Anyone may verify, and every decision is audited: requests without a
+	// token are rate limited per client address. A request with a token
+	// passes (OptionalTenant refuses an invalid one); the wallets' answers
+	// to presentation requests carry none, so they always count.
+	var anonymous, answers []gin.HandlerFunc
+	if r := s.cfg.AnonymousRate; r > 0 {
+		limit := httpx.NewLimiter(float64(r)/60, int(max(r/6, 1)), 0)
+		anonymous = append(anonymous, httpx.RateLimit(limit, func(c *gin.Context) bool { return c.GetHeader("Authorization") != "" }))
+		answers = append(answers, httpx.RateLimit(limit, nil))
+	}
+	public := e.Group("/", append(anonymous, verifierapi.OptionalTenant(s.tokens, s.log))...)
 	tenant := e.Group("/", verifierapi.RequireTenant(s.tokens, s.log))
 	api.Routes(public, tenant, admin)
 	(&verifierapi.Audit{Log: decisions, Logger: s.log}).Routes(tenant, admin)
-	(&verifierapi.Requests{Requests: requests, Respond: api.Respond, Refused: api.Refused, Log: s.log}).Routes(tenant, e)
+	(&verifierapi.Requests{Requests: requests, Respond: api.Respond, Refused: api.Refused, Log: s.log}).Routes(tenant, e.Group("/", answers...))
 	go s.sweep(ctx, requests)
 
 	watches := watch.New(s.store, s.ledger, watch.WithLogger(s.log), watch.WithSealer(s.master),
