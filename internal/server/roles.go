@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/credence/credence/did"
 	"github.com/credence/credence/internal/config"
@@ -142,12 +143,35 @@ func (s *Server) noRoute(w *wiring) gin.HandlerFunc {
 }
 
 func (s *Server) mountIssuer(w *wiring) error {
-	ia := &issuerapi.API{Issuer: w.issuer, Log: s.log, Ledger: s.ledger,
-		Offers: issuer.NewOffers(w.issuer, vc.DIDKeys{Resolver: w.keys}, s.cfg.PublicURL)}
+	offers := issuer.NewOffers(w.issuer, vc.DIDKeys{Resolver: w.keys}, s.cfg.PublicURL)
+	ia := &issuerapi.API{Issuer: w.issuer, Log: s.log, Ledger: s.ledger, Offers: offers}
 	ia.Routes(w.admin, w.engine.Group("/", httpx.RequireScope(s.tokens, s.log, issuerapi.TenantScope)))
 	ia.ProtocolRoutes(w.engine)
 	Assets().Routes(w.engine)
+	go s.sweepOffers(w.ctx, offers)
 	return nil
+}
+
+// sweepOffers deletes spent c_nonce markers and ended credential offers
+// every hour (issuer.Offers.Sweep keeps them as long as they matter; safe in
+// every issuer replica).
+func (s *Server) sweepOffers(ctx context.Context, offers *issuer.Offers) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			st, err := offers.Sweep(ctx, now)
+			switch {
+			case err != nil:
+				s.log.Warn("failed to sweep credential offers", "err", err)
+			case st != (issuer.SweepStats{}):
+				s.log.Info("swept credential offers", "nonces", st.Nonces, "offers", st.Offers, "templates", st.Templates)
+			}
+		}
+	}
 }
 
 func (s *Server) mountVerifier(w *wiring) error {
