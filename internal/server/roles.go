@@ -156,22 +156,15 @@ func (s *Server) mountIssuer(w *wiring) error {
 // every hour (issuer.Offers.Sweep keeps them as long as they matter; safe in
 // every issuer replica).
 func (s *Server) sweepOffers(ctx context.Context, offers *issuer.Offers) {
-	t := time.NewTicker(time.Hour)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case now := <-t.C:
-			st, err := offers.Sweep(ctx, now)
-			switch {
-			case err != nil:
-				s.log.Warn("failed to sweep credential offers", "err", err)
-			case st != (issuer.SweepStats{}):
-				s.log.Info("swept credential offers", "nonces", st.Nonces, "offers", st.Offers, "templates", st.Templates)
-			}
+	hourly(ctx, func(now time.Time) {
+		st, err := offers.Sweep(ctx, now)
+		switch {
+		case err != nil:
+			s.log.Warn("failed to sweep credential offers", "err", err)
+		case st != (issuer.SweepStats{}):
+			s.log.Info("swept credential offers", "nonces", st.Nonces, "offers", st.Offers, "templates", st.Templates)
 		}
-	}
+	})
 }
 
 func (s *Server) mountVerifier(w *wiring) error {

@@ -189,6 +189,17 @@ const requestRetention = 24 * time.Hour
 
 // sweep deletes expired presentation requests and challenges every hour.
 func (s *Server) sweep(ctx context.Context, requests *verifier.Requests) {
+	hourly(ctx, func(now time.Time) {
+		if n, err := requests.Sweep(ctx, now.Add(-requestRetention)); err != nil {
+			s.log.Warn("failed to sweep expired presentation requests", "err", err)
+		} else if n > 0 {
+			s.log.Info("swept expired presentation requests", "deleted", n)
+		}
+	})
+}
+
+// hourly calls fn every hour until ctx ends.
+func hourly(ctx context.Context, fn func(now time.Time)) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
@@ -196,11 +207,7 @@ func (s *Server) sweep(ctx context.Context, requests *verifier.Requests) {
 		case <-ctx.Done():
 			return
 		case now := <-t.C:
-			if n, err := requests.Sweep(ctx, now.Add(-requestRetention)); err != nil {
-				s.log.Warn("failed to sweep expired presentation requests", "err", err)
-			} else if n > 0 {
-				s.log.Info("swept expired presentation requests", "deleted", n)
-			}
+			fn(now)
 		}
 	}
 }
