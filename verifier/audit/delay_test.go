@@ -9,67 +9,71 @@ import (
 	"github.com/credence/credence/verifier/audit"
 )
 
-// TestCommitDelay: an append to an idle chain is written at once; an append
-// that follows the previous batch closely waits out the commit delay, and
-// the appends that arrive meanwhile share its write.
+// TestCommitDelay: once appends arrive while a batch is written, the
+// committer lets the queue fill (in steps of an eighth of the delay, while
+// appends keep coming) and the appends that arrived share one write.
 func TestCommitDelay(t *testing.T) {
-	store := &countingStore{Store: memkv.New()}
-	l := audit.New(store, newSigner("k"), audit.WithCommitDelay(time.Hour))
+	h := newHeldStore(memkv.New())
+	l := audit.New(h, newSigner("k"), audit.WithCommitDelay(8*time.Hour))
 	sleeping := make(chan time.Duration, 1)
 	release := make(chan struct{})
-	audit.SetSleep(l, func(d time.Duration) { sleeping <- d; <-release })
+	audit.SetSleep(l, func(d time.Duration) {
+		select {
+		case sleeping <- d:
+		default:
+		}
+		<-release
+	})
 
-	// Idle: the first append is written without waiting.
-	if r := await(t, start(t.Context(), l, "c", 1)); r.err != nil || r.e.Seq != 1 {
+	// Append 1 is written while append 2 arrives: the chain is busy.
+	first := start(t.Context(), l, "c", 1)
+	w1 := h.next(t)
+	second := start(t.Context(), l, "c", 2)
+	waitQueued(t, l, "c", 1)
+	w1.do(true, nil)
+	if r := await(t, first); r.err != nil || r.e.Seq != 1 {
 		t.Fatalf("first append = %+v, %v", r.e, r.err)
 	}
 	select {
 	case d := <-sleeping:
-		t.Fatalf("an append to an idle chain waited %v", d)
-	default:
-	}
-
-	// Busy (the last batch was stored just now, well within two delays):
-	// the committer waits, and the nine appends queued during the wait go
-	// out in one write.
-	first := start(t.Context(), l, "c", 2)
-	select {
-	case d := <-sleeping:
 		if d != time.Hour {
-			t.Fatalf("waited %v, want the commit delay", d)
+			t.Fatalf("waited %v, want a step of an eighth of the delay", d)
 		}
 	case <-time.After(waitLimit):
-		t.Fatal("an append right after a batch did not wait for the commit delay")
+		t.Fatal("the committer of a busy chain did not wait for more appends")
 	}
-	rest := []<-chan result{first}
+	// Eight more arrive during the wait: the nine go out in one write.
+	rest := []<-chan result{second}
 	for i := 3; i <= 10; i++ {
 		rest = append(rest, start(t.Context(), l, "c", i))
 	}
 	waitQueued(t, l, "c", 9)
-	if w := store.writes.Load(); w != 1 {
-		t.Fatalf("%d writes during the delay, want 1 (the first append's)", w)
-	}
 	close(release)
+	w2 := h.next(t)
+	if len(w2.keys) != 9 {
+		t.Fatalf("the write after the delay holds %d entries, want 9", len(w2.keys))
+	}
+	w2.do(true, nil)
 	for _, ch := range rest {
 		if r := await(t, ch); r.err != nil {
 			t.Fatal(r.err)
 		}
-	}
-	if w := store.writes.Load(); w != 2 {
-		t.Fatalf("10 appends took %d writes, want 2", w)
 	}
 	if es := stored(t, l, "c"); len(es) != 10 {
 		t.Fatalf("%d entries stored, want 10", len(es))
 	}
 }
 
-// TestCommitDelayOff: WithCommitDelay(0) never waits.
-func TestCommitDelayOff(t *testing.T) {
-	l := audit.New(memkv.New(), newSigner("k"), audit.WithCommitDelay(0))
-	audit.SetSleep(l, func(d time.Duration) { t.Errorf("waited %v with the commit delay off", d) })
-	for i := range 5 {
-		if _, err := l.Append(context.Background(), decision("c", i)); err != nil {
-			t.Fatal(err)
+// TestCommitDelayAlone: a lone caller appending one entry after another
+// never waits, nor does anyone with the delay off.
+func TestCommitDelayAlone(t *testing.T) {
+	for _, d := range []time.Duration{time.Hour, 0} {
+		l := audit.New(memkv.New(), newSigner("k"), audit.WithCommitDelay(d))
+		audit.SetSleep(l, func(s time.Duration) { t.Errorf("delay %v: a lone caller waited %v", d, s) })
+		for i := range 5 {
+			if _, err := l.Append(context.Background(), decision("c", i)); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 }

@@ -66,8 +66,10 @@ type chainState struct {
 	known bool
 	seq   uint64
 	hash  string
-	// last is when the committer last finished a batch (monotonic).
+	// last is when the committer last finished a batch (monotonic); busy,
+	// whether other appends came while it was written.
 	last time.Time
+	busy bool
 }
 
 // pending is one Append waiting for its batch.
@@ -103,14 +105,16 @@ func WithClock(now func() time.Time) Option { return func(l *Log) { l.now = now 
 // DefaultCommitDelay is the commit delay of a Log without WithCommitDelay.
 const DefaultCommitDelay = time.Millisecond
 
-// WithCommitDelay sets the commit delay: when appends to a chain keep
-// arriving (the chain's previous batch was stored less than two delays
-// ago), its committer waits d before taking the next batch, so that the
-// appends arriving meanwhile share its write — one fsync on bbolt, one round
-// trip on Redis — instead of costing one each. An append to an idle chain is
-// written at once. It is group commit with PostgreSQL's commit_delay: under
-// load each decision waits up to d longer and the store does several times
-// fewer writes. d <= 0 turns it off.
+// WithCommitDelay sets the commit delay: when several callers append to a
+// chain at once (appends arrived while its previous batch was written, less
+// than two delays ago), its committer lets the queue fill for up to d
+// before taking the next batch, for as long as appends keep arriving, so
+// that they share its write — one fsync on bbolt, one round trip on Redis —
+// instead of costing one each. An append to an idle chain, or from a lone
+// caller appending one entry after another, is written at once. It is group
+// commit with PostgreSQL's commit_delay and commit_siblings: under load each
+// decision waits up to d longer and the store does several times fewer
+// writes. d <= 0 turns it off.
 func WithCommitDelay(d time.Duration) Option { return func(l *Log) { l.delay = d } }
 
 // New returns the log kept in store, whose exports signer signs.
@@ -214,17 +218,37 @@ func (l *Log) Append(ctx context.Context, e Entry) (Entry, error) {
 // empty.
 func (l *Log) commit(st *chainState) {
 	for {
-		if l.delay > 0 && !st.last.IsZero() && time.Since(st.last) < 2*l.delay {
-			if n := st.queued(); n > 0 && n < maxBatch {
-				l.sleep(l.delay)
-			}
-		}
+		l.gather(st)
 		batch := st.take()
 		if len(batch) == 0 {
 			return
 		}
 		l.commitBatch(st, batch)
 		st.last = time.Now()
+		// Appends arrived while this batch was written, or it held more
+		// than one: others are appending at the same time.
+		st.busy = len(batch) > 1 || st.queued() > 0
+	}
+}
+
+// gather is the commit delay: while the chain is busy it lets the queue
+// fill, in steps of an eighth of the delay, for as long as each step brings
+// new appends, the delay at most. A lone client appending one entry after
+// another never waits: its next append arrives after its batch is stored,
+// with nothing else queued.
+func (l *Log) gather(st *chainState) {
+	if l.delay <= 0 || !st.busy || time.Since(st.last) > 2*l.delay {
+		return
+	}
+	step := max(l.delay/8, time.Microsecond)
+	n := st.queued()
+	for waited := time.Duration(0); n > 0 && n < maxBatch && waited < l.delay; waited += step {
+		l.sleep(step)
+		m := st.queued()
+		if m == n {
+			return // nothing new: the load has paused
+		}
+		n = m
 	}
 }
 
