@@ -259,11 +259,14 @@ func TestDIDResolveLocal(t *testing.T) {
 }
 
 // testServer starts a real Credence handler on a fresh data dir.
-func testServer(t *testing.T) (*server.Server, *httptest.Server, config.Config) {
+func testServer(t *testing.T, adjust ...func(*config.Config)) (*server.Server, *httptest.Server, config.Config) {
 	t.Helper()
 	cfg := config.Defaults()
 	cfg.DataDir = t.TempDir()
 	cfg.AdminToken = testAdminToken
+	for _, f := range adjust {
+		f(&cfg)
+	}
 	// The public URL is the test server's own, so the status lists named in
 	// issued credentials can be fetched.
 	ts := httptest.NewUnstartedServer(http.NotFoundHandler())

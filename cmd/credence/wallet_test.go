@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -15,7 +14,6 @@ import (
 	"testing"
 
 	"github.com/credence/credence/internal/config"
-	"github.com/credence/credence/internal/server"
 	"github.com/credence/credence/vc/healthcare"
 	"github.com/credence/credence/vc/healthcare/synth"
 	"github.com/credence/credence/wallet-api/wallet"
@@ -26,22 +24,7 @@ import (
 // reach the verifier on loopback.
 func walletTestServer(t *testing.T) string {
 	t.Helper()
-	cfg := config.Defaults()
-	cfg.DataDir = t.TempDir()
-	cfg.AdminToken = testAdminToken
-	cfg.WebAllowPrivate = true
-	ts := httptest.NewUnstartedServer(http.NotFoundHandler())
-	cfg.PublicURL = "http://" + ts.Listener.Addr().String()
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	srv, err := server.New(t.Context(), cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts.Config.Handler = srv.Handler()
-	ts.Start()
-	t.Cleanup(func() { ts.Close(); srv.Close() })
+	_, ts, _ := testServer(t, func(c *config.Config) { c.WebAllowPrivate = true })
 	return ts.URL
 }
 
