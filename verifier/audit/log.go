@@ -223,11 +223,9 @@ func (l *Log) commit(st *chainState) {
 		if len(batch) == 0 {
 			return
 		}
+		st.busy = false // commitBatch sets it once the batch is stored
 		l.commitBatch(st, batch)
 		st.last = time.Now()
-		// Appends arrived while this batch was written, or it held more
-		// than one: others are appending at the same time.
-		st.busy = len(batch) > 1 || st.queued() > 0
 	}
 }
 
@@ -339,6 +337,11 @@ func (l *Log) commitBatch(st *chainState, batch []*pending) {
 		if err == nil {
 			first, last := st.seq+1, batch[len(batch)-1].out
 			st.seq, st.hash = last.Seq, last.Hash
+			// Others append at the same time when the batch held more than
+			// one or appends arrived while it was written. Looked at before
+			// the batch's callers are answered: a lone caller's next append
+			// must not count.
+			st.busy = len(batch) > 1 || st.queued() > 0
 			for _, p := range batch {
 				p.finish(p.out, nil)
 			}
