@@ -5,11 +5,11 @@ import (
 	"crypto/sha256"
 	_ "embed"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 
+	"github.com/credence/credence/internal/config"
 	"github.com/gin-gonic/gin"
 )
 
@@ -22,17 +22,14 @@ import (
 //go:embed openapi.json
 var openAPIDocument []byte
 
-// openAPIRoutes serves GET /openapi.json: the document, with servers naming
+// openAPIRoutes mounts GET /openapi.json: the document, with servers naming
 // this server's public URL. It is public and cacheable (revalidate with the
-// ETag), and any origin may read it.
+// ETag), and any origin may read it. Until setOpenAPI (after the roles are
+// mounted) it is the whole document.
 func (s *Server) openAPIRoutes(e *gin.Engine) {
-	doc, err := withServers(openAPIDocument, s.cfg.PublicURL)
-	if err != nil { // only a broken embedded document; its test fails first
-		s.log.Error("failed to set the servers of openapi.json; serving it as embedded", "err", err)
-		doc = openAPIDocument
-	}
-	etag := fmt.Sprintf(`"%x"`, sha256.Sum256(doc))
+	s.setOpenAPI(openAPIDocument)
 	e.GET("/openapi.json", func(c *gin.Context) {
+		doc, etag := s.openAPI.doc, s.openAPI.etag
 		c.Header("Cache-Control", "public, max-age=300")
 		c.Header("ETag", etag)
 		c.Header("Access-Control-Allow-Origin", "*")
@@ -44,52 +41,53 @@ func (s *Server) openAPIRoutes(e *gin.Engine) {
 	})
 }
 
+// setOpenAPI serves doc, with servers naming the public URL.
+func (s *Server) setOpenAPI(doc []byte) {
+	out, err := withServers(doc, s.cfg.PublicURL)
+	if err != nil { // only a broken embedded document; its test fails first
+		s.log.Error("failed to set the servers of openapi.json; serving it as embedded", "err", err)
+		out = doc
+	}
+	s.openAPI.doc, s.openAPI.etag = out, fmt.Sprintf(`"%x"`, sha256.Sum256(out))
+}
+
+// openAPIForRoles serves the document of the routes this server mounted:
+// a server of some roles describes only what it answers.
+func (s *Server) openAPIForRoles() {
+	doc, err := forOperations(openAPIDocument, servedOperations(s.routeTable, s.cfg.Serves(config.RoleRegistry)))
+	if err != nil { // only a broken embedded document; its test fails first
+		s.log.Error("failed to trim openapi.json to this server's roles; serving the whole document", "err", err)
+		return
+	}
+	s.setOpenAPI(doc)
+}
+
 // withServers returns doc, compacted, with its servers naming url alone,
 // placed after info; the other members keep their order.
 func withServers(doc []byte, url string) ([]byte, error) {
-	dec := json.NewDecoder(bytes.NewReader(doc))
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return nil, errors.New("openapi.json is not a JSON object")
+	top, err := members(doc)
+	if err != nil {
+		return nil, err
 	}
 	servers, err := json.Marshal([]map[string]string{{"url": url, "description": "This server"}})
 	if err != nil {
 		return nil, err
 	}
-	var out bytes.Buffer
-	add := func(name string, v []byte) error {
-		if out.Len() > 0 {
-			out.WriteByte(',')
-		}
-		k, _ := json.Marshal(name)
-		out.Write(append(k, ':'))
-		return json.Compact(&out, v)
-	}
-	for dec.More() {
-		t, err := dec.Token()
-		if err != nil {
-			return nil, err
-		}
-		name, _ := t.(string)
-		var v json.RawMessage
-		if err := dec.Decode(&v); err != nil {
-			return nil, err
-		}
-		if name == "servers" {
+	var out []member
+	for _, m := range top {
+		if m.name == "servers" {
 			continue
 		}
-		if err := add(name, v); err != nil {
-			return nil, err
-		}
-		if name == "info" {
-			if err := add("servers", servers); err != nil {
-				return nil, err
-			}
+		out = append(out, m)
+		if m.name == "info" {
+			out = append(out, member{"servers", servers})
 		}
 	}
-	if t, err := dec.Token(); err != nil || t != json.Delim('}') {
-		return nil, errors.New("openapi.json is not one JSON object")
+	var b bytes.Buffer
+	if err := json.Compact(&b, object(out)); err != nil {
+		return nil, err
 	}
-	return append(append([]byte{'{'}, out.Bytes()...), '}'), nil
+	return b.Bytes(), nil
 }
 
 // etagMatches reports whether an If-None-Match header names etag (a list,

@@ -3,30 +3,12 @@ package server
 import (
 	"bytes"
 	"net/http"
-	"regexp"
 	"slices"
 	"testing"
 )
 
-// Routes whose documented path is not the gin path with each :param or
-// *param written {param}.
-var (
-	// The catch-all answers only .../{subject}/history (a subject may
-	// contain "/"); anything else under it is 404 (checked below).
-	catchAllPaths = map[string]string{"/registry/subjects/*subject": "/registry/subjects/{subject}/history"}
-	// Operations the not-found handler serves, so gin lists no route for
-	// them: hosted did:web documents at any depth (didapi.API.NoRoute).
-	notRouted = []string{"GET /{path}/did.json"}
-)
-
-var ginParam = regexp.MustCompile(`[:*]([A-Za-z_][A-Za-z0-9_]*)`)
-
-func openAPIPath(ginPath string) string {
-	if p, ok := catchAllPaths[ginPath]; ok {
-		return p
-	}
-	return ginParam.ReplaceAllString(ginPath, "{$1}")
-}
+// Operations the not-found handler serves, so gin lists no route for them.
+var notRouted = []string{hostedWebOperation}
 
 func TestOpenAPIMatchesRoutes(t *testing.T) {
 	s, ts := newServer(t, testConfig(t))

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"log/slog"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -124,6 +125,12 @@ func TestRolesServeOnlyTheirRoutes(t *testing.T) {
 				case !served && !noSuchEndpoint(resp, body):
 					t.Errorf("%s %s of the %s role answered %d %s", r.Method, r.Path, r.Role, resp.StatusCode, body)
 				}
+			}
+			// Its API description is of what it serves.
+			if resp, body := do(t, "GET", ts.URL+"/openapi.json", "", ""); resp.StatusCode != http.StatusOK {
+				t.Errorf("GET /openapi.json: %d %s", resp.StatusCode, body)
+			} else if got, want := operationKeys(t, body), slices.Sorted(maps.Keys(servedOperations(s.Routes(), role == config.RoleRegistry))); !slices.Equal(got, want) {
+				t.Errorf("the %s server's openapi.json describes\n%s\nwant\n%s", role, strings.Join(got, "\n"), strings.Join(want, "\n"))
 			}
 			// Hosted did:web documents are the registry's.
 			resp, body := do(t, "GET", ts.URL+"/boards/tx/did.json", "", "")

@@ -64,6 +64,11 @@ type Server struct {
 	stop context.CancelFunc
 	// routeTable is every route served, with its role (Routes).
 	routeTable []Route
+	// openAPI is what GET /openapi.json serves: the document of routeTable.
+	openAPI struct {
+		doc  []byte
+		etag string
+	}
 	// LedgerKey is the note verifier key of the registry's checkpoints.
 	LedgerKey string
 	// BootstrapToken is the admin token made on this start, to be shown once; empty
@@ -199,6 +204,7 @@ func (s *Server) routes(ctx context.Context, hosted *didapi.Hosted) (http.Handle
 	if err := s.mountRoles(w); err != nil {
 		return nil, err
 	}
+	s.openAPIForRoles()
 	e.NoRoute(s.noRoute(w))
 	return e, nil
 }
