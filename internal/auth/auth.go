@@ -133,7 +133,6 @@ func (s *Store) Bootstrap(ctx context.Context, secret string) (string, error) {
 	if err != nil && !errors.Is(err, kv.ErrNotFound) {
 		return "", fmt.Errorf("failed to read bootstrap state: %w", err)
 	}
-	var shown string
 	switch {
 	case secret != "" && len(secret) < MinSecretLength:
 		return "", fmt.Errorf("admin token must be at least %d characters", MinSecretLength)
@@ -142,8 +141,7 @@ func (s *Store) Bootstrap(ctx context.Context, secret string) (string, error) {
 	case secret == "" && prev != nil:
 		return "", nil
 	case secret == "":
-		secret = NewSecret()
-		shown = secret
+		return s.mint(ctx)
 	}
 	if _, err := s.put(ctx, secret, "admin", "bootstrap admin", []string{ScopeAdmin}); err != nil && !errors.Is(err, kv.ErrExists) {
 		return "", err
@@ -156,5 +154,28 @@ func (s *Store) Bootstrap(ctx context.Context, secret string) (string, error) {
 			return "", fmt.Errorf("failed to retire the previous admin token: %w", err)
 		}
 	}
-	return shown, nil
+	return "", nil
+}
+
+// mint makes the first admin token, once for every process sharing the
+// store: of processes starting together on one Redis, the one whose
+// bootstrap record is created first wins and shows its token; the others
+// remove the token they made and show none, so exactly one admin token
+// exists, the one bootstrap records.
+func (s *Store) mint(ctx context.Context) (string, error) {
+	secret := NewSecret()
+	if _, err := s.put(ctx, secret, "admin", "bootstrap admin", []string{ScopeAdmin}); err != nil {
+		return "", err
+	}
+	err := s.kv.Create(ctx, settings, bootKey, []byte(hash(secret)))
+	if err == nil {
+		return secret, nil
+	}
+	if derr := s.kv.Delete(ctx, bucket, hash(secret)); derr != nil && !errors.Is(derr, kv.ErrNotFound) {
+		return "", fmt.Errorf("failed to remove an unused admin token: %w", derr)
+	}
+	if errors.Is(err, kv.ErrExists) {
+		return "", nil // another process made it first
+	}
+	return "", fmt.Errorf("failed to record bootstrap admin: %w", err)
 }
