@@ -15,14 +15,17 @@ const (
 
 // Envelope wraps a vc+jwt (or, with presentation, a vp+jwt) token as an
 // EnvelopedVerifiableCredential (EnvelopedVerifiablePresentation): the v2
-// context, the type, and the token in a data: URL id.
+// context, the type, and the token in a data: URL id. The context is an
+// array: VC 2.0 §4.3 makes @context an ordered set, and verifiers that
+// read that literally (the W3C VC 2.0 test suite does) refuse a string;
+// Unenvelope accepts both.
 func Envelope(token string, presentation bool) map[string]any {
 	typ, media := vc.TypeEnvelopedCredential, MediaTypeVC
 	if presentation {
 		typ, media = vc.TypeEnvelopedPresentation, MediaTypeVP
 	}
 	return map[string]any{
-		"@context": vc.ContextV2,
+		"@context": []any{vc.ContextV2},
 		"id":       "data:" + media + "," + token,
 		"type":     typ,
 	}

@@ -21,8 +21,17 @@ func TestEnvelopeRoundTrip(t *testing.T) {
 		}
 	}
 	env := jose.Envelope("h.p.s", false)
-	if env["id"] != "data:application/vc+jwt,h.p.s" || env["type"] != "EnvelopedVerifiableCredential" {
+	if string(mustMarshal(t, env["@context"])) != `["https://www.w3.org/ns/credentials/v2"]` ||
+		env["id"] != "data:application/vc+jwt,h.p.s" || env["type"] != "EnvelopedVerifiableCredential" {
 		t.Errorf("envelope %v", env)
+	}
+	// A peer's envelope may give the context as a string.
+	m, err := vc.DecodeObject([]byte(`{"@context":"https://www.w3.org/ns/credentials/v2","id":"data:application/vc+jwt,h.p.s","type":"EnvelopedVerifiableCredential"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok, _, err := jose.Unenvelope(m); err != nil || tok != "h.p.s" {
+		t.Errorf("an envelope with a string context: %q %v", tok, err)
 	}
 }
 
