@@ -176,14 +176,15 @@ func (s *Service) prepare(ctx context.Context, t Tenant, req IssueRequest, now t
 
 // complete fills what an issuer owns: issuer, id, validFrom.
 func complete(p *fields, cred map[string]any, t Tenant, o IssueOptions, now time.Time) {
-	switch iss := cred["issuer"].(type) {
-	case nil:
+	switch iss, has := cred["issuer"]; {
+	case !has:
 		cred["issuer"] = t.DID
+	case iss == nil:
+		// Malformed (null is not a URL): the data model check says so.
 	default:
 		if got := vc.Credential(cred).Issuer(); got != t.DID {
 			p.add("/credential/issuer", fmt.Sprintf("must be this issuer's DID %s, not %q", t.DID, got))
 		}
-		_ = iss
 	}
 	if o.CredentialID != "" {
 		if _, has := cred["id"]; has && cred["id"] != o.CredentialID {

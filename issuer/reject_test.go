@@ -51,6 +51,8 @@ func TestIssueRejects(t *testing.T) {
 		{"undefined term", tn.ID, func(c, _ map[string]any) { c["favoriteColor"] = "blue" }, IssueOptions{}, "/credential/favoriteColor", false},
 		{"missing healthcare context", tn.ID, func(c, _ map[string]any) { c["@context"] = []any{vc.ContextV2} }, IssueOptions{}, "/credential/@context", false},
 		{"data model: issuer not a URL", tn.ID, func(c, _ map[string]any) { c["id"] = "not a url" }, IssueOptions{}, "/credential/id", true},
+		{"data model: issuer null", tn.ID, func(c, _ map[string]any) { c["issuer"] = nil }, IssueOptions{}, "/credential/issuer", true},
+		{"data model: issuer without id", tn.ID, func(c, _ map[string]any) { c["issuer"] = map[string]any{"name": "TMB"} }, IssueOptions{}, "/credential/issuer", true},
 		{"unknown format", tn.ID, nil, IssueOptions{Format: "cbor"}, "/options/format", true},
 	}
 	for _, tt := range tests {
