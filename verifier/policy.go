@@ -102,6 +102,14 @@ type PolicyConfig struct {
 	StatusMaxAge Duration `json:"statusMaxAge,omitempty"`
 	// ExpiryWarning is how early expiring licenses warn (0: 60 days).
 	ExpiryWarning Duration `json:"expiryWarning,omitempty"`
+	// CallerChallenges: the tenant makes and tracks its own presentation
+	// challenges (VC-API's options.challenge as the caller's nonce). A
+	// challenge this verifier never issued is then checked against the
+	// presentation's proof alone, with a PRESENTATION_CHALLENGE_UNTRACKED
+	// warning, instead of rejected as PRESENTATION_REPLAYED; preventing its
+	// reuse is the caller's job. Challenges this verifier issued are still
+	// used once. Off by default.
+	CallerChallenges bool `json:"callerChallenges,omitempty"`
 }
 
 // Validate checks a policy and reports every problem (a *vc.InvalidError).

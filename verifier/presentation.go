@@ -24,6 +24,10 @@ const (
 	// CodeChallengeMissing (warning): no challenge was asked, so nothing
 	// shows the presentation is not a replay.
 	CodeChallengeMissing = "PRESENTATION_CHALLENGE_MISSING"
+	// CodeChallengeUntracked (warning): the challenge was the caller's own
+	// (PolicyConfig.CallerChallenges), not one this verifier issued: the
+	// proof is bound to it, and its single use is the caller's to enforce.
+	CodeChallengeUntracked = "PRESENTATION_CHALLENGE_UNTRACKED"
 )
 
 // PresentationOptions are one presentation's verification options.

@@ -183,9 +183,12 @@ func (a *API) verifyPresentation(c *gin.Context) {
 	o := verifier.PresentationOptions{Options: verifier.Options{Checks: req.Options.Checks, Policy: policy},
 		Challenge: req.Options.Challenge, Domain: req.Options.Domain}
 	var request *verifier.Request
+	untracked := false
 	if o.Challenge != "" && a.Requests != nil {
 		requestID, err := a.Requests.UseChallengeOf(ctx, o.Challenge, Tenant(c))
 		switch {
+		case errors.Is(err, verifier.ErrChallengeUnknown) && policy.CallerChallenges:
+			untracked = true // the tenant's own nonce: the proof must carry it
 		case errors.Is(err, verifier.ErrReplay):
 			a.replayed(c, req.VerifiablePresentation, "the challenge was used before: a presentation answers its challenge once")
 			return
@@ -211,9 +214,13 @@ func (a *API) verifyPresentation(c *gin.Context) {
 		}
 	}
 	res := a.Verifier.VerifyPresentation(ctx, input, o)
-	if o.Challenge == "" && res.Verified {
+	switch {
+	case o.Challenge == "" && res.Verified:
 		res.Warnings = append(res.Warnings, verifier.Problem{Code: verifier.CodeChallengeMissing, Check: verifier.CheckProof,
 			Message: "no challenge was asked: this presentation could be a replay of an earlier one"})
+	case untracked && res.Verified:
+		res.Warnings = append(res.Warnings, verifier.Problem{Code: verifier.CodeChallengeUntracked, Check: verifier.CheckProof,
+			Message: "the challenge is the caller's, not one this verifier issued: the caller must make sure it is used once"})
 	}
 	d := Decision{Tenant: Tenant(c), Requester: Requester(c), Kind: "presentation", Inputs: [][]byte{req.VerifiablePresentation},
 		Result: res.Result, Credentials: res.Credentials, Holder: res.Holder}
