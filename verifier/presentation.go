@@ -116,11 +116,12 @@ func (v *Verifier) VerifyPresentation(ctx context.Context, input any, o Presenta
 }
 
 // judgePresentation runs the rules over a presentation's credentials:
-// holder binding (rule 5) always, unless the caller's own check list leaves
-// it out; the others when the policy runs them.
+// holder binding (rule 5) always, unless the policy's or the caller's check
+// list leaves it out; the others when the policy runs them.
 func (v *Verifier) judgePresentation(r *Result, ev Evidence, o Options) {
 	if !o.Policy.Rules {
-		if len(o.Checks) > 0 && !slices.Contains(o.Checks, CheckHolder) {
+		leftOut := func(checks []string) bool { return len(checks) > 0 && !slices.Contains(checks, CheckHolder) }
+		if leftOut(o.Policy.Checks) || leftOut(o.Checks) {
 			return
 		}
 		o.Policy.Checks, o.Checks = []string{CheckHolder}, nil

@@ -36,14 +36,15 @@ func TestCallerChallenges(t *testing.T) {
 		return v.Token
 	}
 	strict, caller := verifierToken(`{}`), verifierToken(`{"callerChallenges":true}`)
-	present := func(challenge string) any {
-		s := vc.Signer{Key: doc.Key, VerificationMethod: doc.DID + "#" + strings.TrimPrefix(doc.DID, "did:key:")}
-		vp, err := e.eng.Present(context.Background(), doc.DID, []any{license}, s, secure.PresentOptions{Challenge: challenge, Domain: "hospital.example"})
+	presentBy := func(holder *synth.Provider, challenge string) any {
+		s := vc.Signer{Key: holder.Key, VerificationMethod: holder.DID + "#" + strings.TrimPrefix(holder.DID, "did:key:")}
+		vp, err := e.eng.Present(context.Background(), holder.DID, []any{license}, s, secure.PresentOptions{Challenge: challenge, Domain: "hospital.example"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return vp
 	}
+	present := func(challenge string) any { return presentBy(doc, challenge) }
 	type result struct {
 		Verified         bool
 		Errors, Warnings []struct{ Code string }
@@ -89,4 +90,19 @@ func TestCallerChallenges(t *testing.T) {
 	verify(caller, vp, mine, http.StatusUnprocessableEntity, "PRESENTATION_REPLAYED")
 	theirs := challenge(strict)
 	verify(caller, present(theirs), theirs, http.StatusUnprocessableEntity, "PRESENTATION_REPLAYED")
+
+	// Someone else presents the license: holder binding rejects it, unless
+	// the tenant's policy (or the request's options) leaves the check out,
+	// as VC 2.0 itself does not bind holders to subjects.
+	var other *synth.Provider
+	for other == nil {
+		if p := g.Provider(); p.DID != doc.DID {
+			other = p
+		}
+	}
+	unbound := verifierToken(`{"callerChallenges":true,"checks":["proof","validity","status","schema"]}`)
+	verify(caller, presentBy(other, "hospital-nonce-9"), "hospital-nonce-9", http.StatusUnprocessableEntity, "SUBJECT_MISMATCH")
+	if r := verify(unbound, presentBy(other, "hospital-nonce-9"), "hospital-nonce-9", http.StatusOK, "PRESENTATION_CHALLENGE_UNTRACKED"); !r.Verified {
+		t.Fatalf("holder binding left out by the policy: %+v", r)
+	}
 }
