@@ -298,6 +298,14 @@ func run(t testing.TB, s *Service) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
+	// Let the first poll pass end first: it reads every watched list, and a
+	// change it finds has no ledger index (an event's would), so a change
+	// made during it would race with its event.
+	for deadline := time.Now().Add(5 * time.Second); s.polls.Load() == 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the watch service's first poll did not end")
+		}
+	}
 	var once sync.Once
 	stop = func() {
 		once.Do(func() {

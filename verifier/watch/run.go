@@ -131,6 +131,7 @@ func (s *Service) pollLoop(ctx context.Context) {
 		if s.holdLease(ctx) {
 			s.recheck(ctx, false)
 		}
+		s.polls.Add(1)
 		select {
 		case <-ctx.Done():
 			return

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/credence/credence/did"
@@ -132,6 +133,9 @@ type Service struct {
 
 	wake     chan struct{}
 	inflight inflight
+	// polls counts the poll loop's passes (each recheck, or each look at a
+	// lease another process holds).
+	polls atomic.Int64
 }
 
 // Option configures a Service.
