@@ -1,4 +1,4 @@
-// credence-w3c-vc-suite: copied into the suite checkout's root by scripts/w3c-vc-suite
+// credence-w3c (vc-data-model-2.0-test-suite): copied into the suite checkout's root by scripts/w3c-vc-suite
 // (the suite's vc-test-suite-implementations package loads <root>/localConfig.cjs).
 // Describes the Credence endpoints behind the local TLS proxy; everything comes from the
 // run file named by CREDENCE_W3C_RUN: {base, format, issuer: {id, did}, issuerToken,
