@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/credence/credence/vc"
@@ -138,8 +139,9 @@ func (s *Service) prepare(ctx context.Context, t Tenant, req IssueRequest, now t
 	}
 	cred := vc.Clone(req.Credential).(map[string]any)
 	var p fields
-	if _, has := cred["credentialStatus"]; has {
-		p.add("/credential/credentialStatus", "status entries are assigned by the issuer: ask for them with options.credentialStatus")
+	_, callerStatus := cred["credentialStatus"]
+	if callerStatus {
+		refuseManagedStatus(&p, vc.Credential(cred))
 	}
 	complete(&p, cred, t, req.Options, now)
 	if htype := healthType(&p, vc.Credential(cred)); htype != "" {
@@ -160,6 +162,9 @@ func (s *Service) prepare(ctx context.Context, t Tenant, req IssueRequest, now t
 		p = append(p, *ferr)
 		malformed = true
 	}
+	if callerStatus && len(purposes) > 0 {
+		p.add("/credential/credentialStatus", "cannot be combined with the status entries this issuer assigns (options.credentialStatus, or a medical license's revocation and suspension entries): leave one out")
+	}
 	if len(p) > 0 {
 		return nil, nil, &Rejection{Malformed: malformed, Fields: p}
 	}
@@ -172,6 +177,31 @@ func (s *Service) prepare(ctx context.Context, t Tenant, req IssueRequest, now t
 		return nil, nil, &Rejection{Fields: p}
 	}
 	return cred, refs, nil
+}
+
+// refuseManagedStatus refuses a credentialStatus entry of a mechanism this
+// issuer runs itself: a BitstringStatusListEntry's list and index are
+// allocated by the issuer (options.credentialStatus), so that an entry never
+// points at another credential's bit or at a list the issuer cannot update.
+// Entries of other mechanisms (a board's own registry, say) are the caller's
+// and are signed as given; Credence's verifier fails closed on them
+// (STATUS_TYPE_UNSUPPORTED).
+func refuseManagedStatus(p *fields, c vc.Credential) {
+	items, isArray := c["credentialStatus"].([]any)
+	if !isArray {
+		items = []any{c["credentialStatus"]}
+	}
+	for i, it := range items {
+		o, _ := it.(map[string]any)
+		if !slices.Contains(vc.Strings(o["type"]), status.TypeEntry) {
+			continue
+		}
+		ptr := "/credential/credentialStatus"
+		if isArray {
+			ptr += "/" + strconv.Itoa(i)
+		}
+		p.add(ptr, "a "+status.TypeEntry+" is assigned by the issuer: ask for one with options.credentialStatus")
+	}
 }
 
 // complete fills what an issuer owns: issuer, id, validFrom.
