@@ -17,16 +17,20 @@ func (e *Engine) verifyDI(ctx context.Context, doc map[string]any, keys vc.KeyRe
 	if err != nil {
 		return nil, err
 	}
-	// A proof says who signed; the credential says who issued. They must be
-	// the same party, or anyone could sign a credential naming any issuer.
+	// A proof says who signed; the credential says who issued. One of the
+	// proofs, all of which verified, must be the issuer's, or anyone could
+	// sign a credential naming any issuer. The others are other parties'
+	// (a proof set or chain: a co-signer, a notary; Data Integrity §2.1).
 	issuer := vc.Credential(doc).Issuer()
 	for _, p := range res.Proofs {
-		if controller(p.VerificationMethod) != issuer {
-			return nil, fmt.Errorf("%w: the proof's key %s does not belong to the issuer %s", vc.ErrKey, p.VerificationMethod, issuer)
+		if controller(p.VerificationMethod) == issuer {
+			return &Verified{Format: string(p.Suite), Credential: vc.Credential(doc), VerificationMethod: p.VerificationMethod}, nil
 		}
 	}
-	v := &Verified{Format: string(res.Proofs[0].Suite), Credential: vc.Credential(doc), VerificationMethod: res.Proofs[0].VerificationMethod}
-	return v, nil
+	if len(res.Proofs) == 1 {
+		return nil, fmt.Errorf("%w: the proof's key %s does not belong to the issuer %s", vc.ErrKey, res.Proofs[0].VerificationMethod, issuer)
+	}
+	return nil, fmt.Errorf("%w: none of the %d proofs is by a key of the issuer %s", vc.ErrKey, len(res.Proofs), issuer)
 }
 
 // controller is the DID of a verification method id (the DID URL without
