@@ -79,3 +79,35 @@ func TestCallerStatusEntries(t *testing.T) {
 		}
 	}
 }
+
+// TestFormatRefusesCredential: a well-formed credential that the asked
+// format cannot secure is the caller's to fix (a Rejection, HTTP 422), not
+// an internal error: VC-JOSE-COSE secures VC 2.0 documents only, and an
+// SD-JWT VC names one type besides VerifiableCredential.
+func TestFormatRefusesCredential(t *testing.T) {
+	e := newEnv(t)
+	tx := e.tenant(t, TenantInput{Name: "W3C suites", Jurisdictions: []string{"TX"}, Types: []string{"*"}})
+	v11 := IssueRequest{Credential: map[string]any{
+		"@context":          []any{vc.ContextV1},
+		"type":              []any{"VerifiableCredential"},
+		"issuanceDate":      "2026-01-01T00:00:00Z",
+		"credentialSubject": map[string]any{"id": "did:example:subject"},
+	}, Options: IssueOptions{Format: "jwt"}}
+	untyped := IssueRequest{Credential: map[string]any{
+		"@context":          []any{vc.ContextV2},
+		"type":              []any{"VerifiableCredential"},
+		"credentialSubject": map[string]any{"id": "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"},
+	}, Options: IssueOptions{Format: "sd-jwt"}}
+	for name, req := range map[string]IssueRequest{"VC 1.1 as vc+jwt": v11, "SD-JWT VC without a type": untyped} {
+		_, err := e.svc.Issue(context.Background(), tx.ID, req)
+		var rej *Rejection
+		if !errors.As(err, &rej) || rej.Malformed || len(rej.Fields) != 1 || rej.Fields[0].Field != "/credential" {
+			t.Errorf("%s: %v, want a 422 rejection at /credential", name, err)
+		}
+	}
+	// The same VC 1.1 credential is issued with a Data Integrity proof.
+	v11.Options.Format = "di"
+	if _, err := e.svc.Issue(context.Background(), tx.ID, v11); err != nil {
+		t.Errorf("VC 1.1 with a Data Integrity proof: %v", err)
+	}
+}

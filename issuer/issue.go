@@ -120,6 +120,11 @@ func (s *Service) issue(ctx context.Context, t Tenant, signer vc.Signer, req Iss
 		}
 	}
 	secured, err := s.sec.Issue(ctx, cred, signer, opts)
+	if errors.Is(err, vc.ErrMalformed) || errors.Is(err, vc.ErrUnsupported) {
+		// A valid credential this format cannot secure (a VC 1.1 credential
+		// as vc+jwt, an SD-JWT VC without its one type): the caller's to fix.
+		return nil, &Rejection{Fields: []vc.FieldError{{Field: "/credential", Detail: fmt.Sprintf("cannot be secured as %s: %v", format, err)}}}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("failed to secure the credential: %w", err)
 	}

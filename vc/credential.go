@@ -21,8 +21,9 @@ const (
 // Version is a version of the VC data model.
 type Version int
 
-// Data model versions. Credence issues V2 only; V1 is accepted for
-// verification.
+// Data model versions. Credence issues V2 in every format, and V1 only with
+// Data Integrity proofs (VC-JOSE-COSE secures VC 2.0 documents only); V1
+// JWTs and Linked Data proofs are accepted for verification.
 const (
 	VersionUnknown Version = iota
 	V1

@@ -84,5 +84,19 @@ func checkDocument(doc map[string]any, presentation bool) error {
 			return fmt.Errorf("%w: a vc+jwt or vp+jwt payload must not have a %s member", vc.ErrMalformed, c)
 		}
 	}
+	if err := checkV2(doc); err != nil {
+		return err
+	}
 	return checkType(doc, presentation)
+}
+
+// checkV2 refuses a vc+jwt or vp+jwt payload that is not a VC 2.0 document:
+// VC-JOSE-COSE §3.1 secures credentials and presentations "conforming to
+// [VC-DATA-MODEL-2.0]" (a VC 1.1 JWT carries the document in a vc or vp
+// claim instead).
+func checkV2(doc map[string]any) error {
+	if vc.Credential(doc).Version() != vc.V2 {
+		return fmt.Errorf("%w: a vc+jwt or vp+jwt payload is a VC 2.0 document: its first @context must be %s", vc.ErrMalformed, vc.ContextV2)
+	}
+	return nil
 }

@@ -162,6 +162,7 @@ func TestSignRefuses(t *testing.T) {
 		{"vc claim", func(c map[string]any) { c["vc"] = map[string]any{} }, issuerDID + "#key-1", vc.ErrMalformed},
 		{"no issuer", func(c map[string]any) { delete(c, "issuer") }, issuerDID + "#key-1", vc.ErrMalformed},
 		{"not a credential", func(c map[string]any) { c["type"] = "VerifiablePresentation" }, issuerDID + "#key-1", vc.ErrMalformed},
+		{"a VC 1.1 credential", func(c map[string]any) { c["@context"] = []any{vc.ContextV1} }, issuerDID + "#key-1", vc.ErrMalformed},
 		{"key of another DID", func(map[string]any) {}, "did:example:other#key-1", vc.ErrKey},
 		{"relative verification method", func(map[string]any) {}, "#key-1", vc.ErrKey},
 		{"no fragment", func(map[string]any) {}, issuerDID, vc.ErrKey},

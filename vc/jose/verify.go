@@ -119,6 +119,9 @@ func interpret(h Header, claims map[string]any) (*Verified, string, error) {
 		if hasVC || hasVP {
 			return nil, "", fmt.Errorf("%w: a %s payload must not have a vc or vp claim", vc.ErrMalformed, typ)
 		}
+		if err := checkV2(claims); err != nil {
+			return nil, "", err
+		}
 		v.Format, v.Document = typ, claims
 	case "", "jwt":
 		if err := v.legacy(claims, hasVC, hasVP); err != nil {

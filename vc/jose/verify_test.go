@@ -74,6 +74,7 @@ func TestVerifyRejects(t *testing.T) {
 		}, want: vc.ErrSignature},
 		{name: "swapped key", token: good, keys: otherKey, want: vc.ErrSignature},
 		{name: "key of the wrong type for alg", token: good, keys: p256Key, want: vc.ErrSignature},
+		{name: "a VC 1.1 credential as vc+jwt", token: signWith(hdr, withClaim("@context", []any{vc.ContextV1})), want: vc.ErrMalformed},
 		{name: "alg none, empty signature", token: func(t *testing.T) string {
 			return assemble(t, map[string]any{"alg": "none", "typ": "vc+jwt", "kid": iss.VerificationMethod}, license(t), "")
 		}, want: vc.ErrMalformed},
