@@ -36,7 +36,10 @@ func (a *API) updateStatus(c *gin.Context) {
 // statusList serves a signed status list credential at its
 // statusListCredential URL. It is public. Caching: a verifier may keep it for
 // the ttl it states; the ETag is the ledger version, so revalidation is cheap,
-// and the Credence-Ledger-* headers say which ledger op it reflects.
+// and the Credence-Ledger-* headers say which ledger op it reflects. The
+// media type is application/vc unless the client's Accept prefers one of the
+// less specific types Bitstring Status List §Media Types allows
+// (application/ld+json, application/json); the bytes are the same.
 func (a *API) statusList(c *gin.Context) {
 	doc, err := a.Issuer.StatusList(c.Request.Context(), c.Param("issuer"), c.Param("list"))
 	if err != nil {
@@ -53,11 +56,28 @@ func (a *API) statusList(c *gin.Context) {
 	h.Set("Credence-Ledger-Subject", doc.Subject)
 	h.Set("Credence-Ledger-Seq", strconv.FormatUint(doc.Seq, 10))
 	h.Set("Link", fmt.Sprintf(`<%s/proof>; rel="ledger-proof"`, c.Request.URL.Path))
+	h.Add("Vary", "Accept")
 	if matchesETag(c.GetHeader("If-None-Match"), etag) {
 		c.Status(http.StatusNotModified)
 		return
 	}
-	c.Data(http.StatusOK, MediaVC, doc.Credential)
+	c.Data(http.StatusOK, statusListMediaType(c.GetHeader("Accept")), doc.Credential)
+}
+
+// statusListMediaType picks the media type of a status list credential for an
+// Accept header: the acceptable one of application/vc, application/ld+json
+// and application/json with the highest q (ties: that order). With no Accept
+// header, or none of them acceptable, application/vc (RFC 9110 §12.5.1: the
+// header is disregarded rather than answered 406).
+func statusListMediaType(accept string) string {
+	types := []string{MediaVC, "application/ld+json", "application/json"}
+	best, bestQ := MediaVC, 0.0
+	for _, t := range types {
+		if q, _ := httpx.AcceptQ(accept, t, nil); q > bestQ {
+			best, bestQ = t, q
+		}
+	}
+	return best
 }
 
 // statusListProof serves the ledger proof of a status list's current

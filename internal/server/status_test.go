@@ -194,6 +194,12 @@ func TestStatusListsAcrossRestart(t *testing.T) {
 				resp.Header.Get("Content-Type") != "application/vc" || !strings.Contains(string(body), "BitstringStatusListCredential") {
 				t.Fatalf("GET %s: %d %v %s", path, resp.StatusCode, resp.Header, body)
 			}
+			// A client that accepts only the less specific JSON types (the W3C Bitstring
+			// Status List suite's document loader) gets the same bytes as one of those.
+			if resp2, body2 := do(t, "GET", base+path, "", "", "Accept", "application/ld+json, application/json"); resp2.StatusCode != 200 ||
+				resp2.Header.Get("Content-Type") != "application/ld+json" || resp2.Header.Get("Vary") != "Accept" || string(body2) != string(body) {
+				t.Errorf("GET %s as application/ld+json: %d %v", path, resp2.StatusCode, resp2.Header)
+			}
 			for _, inm := range []string{resp.Header.Get("ETag"), `"other", W/` + resp.Header.Get("ETag")} {
 				if resp2, _ := do(t, "GET", base+path, "", "", "If-None-Match", inm); resp2.StatusCode != http.StatusNotModified {
 					t.Errorf("If-None-Match %s: %d", inm, resp2.StatusCode)

@@ -13,10 +13,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"mime"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -280,48 +278,23 @@ func (a *API) render(c *gin.Context, status int, res any, fhir func(verifier.FHI
 // An equal preference, an empty header and any header without FHIR keep the
 // default, VC-API's JSON.
 func prefersFHIR(accept string) bool {
-	fq, fs := acceptQ(accept, verifier.MediaFHIRJSON)
-	jq, js := acceptQ(accept, "application/json")
+	fq, fs := httpx.AcceptQ(accept, verifier.MediaFHIRJSON, fhirRange)
+	jq, js := httpx.AcceptQ(accept, "application/json", nil)
 	return fq > jq || fq > 0 && fq == jq && fs > js
 }
 
-// acceptQ is the quality an Accept header gives a media type, from its most
-// specific matching range (RFC 9110 §12.5.1), and that range's specificity:
-// 4 the type with a fhirVersion, 3 the type, 2 "type/*", 1 "*/*", 0 none.
-func acceptQ(accept, mediaType string) (q float64, spec int) {
-	major, _, _ := strings.Cut(mediaType, "/")
-	for _, part := range strings.Split(accept, ",") {
-		mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
-		if err != nil {
-			continue
-		}
-		s := 0
-		switch ver, versioned := params["fhirversion"]; {
-		case mt == mediaType && mt == verifier.MediaFHIRJSON && versioned:
-			if ver != "4.0" && !strings.HasPrefix(ver, "4.0.") {
-				continue // another FHIR version: not this range
-			}
-			s = 4
-		case mt == mediaType:
-			s = 3
-		case mt == major+"/*":
-			s = 2
-		case mt == "*/*":
-			s = 1
-		default:
-			continue
-		}
-		v := 1.0
-		if qs, ok := params["q"]; ok {
-			if v, err = strconv.ParseFloat(qs, 64); err != nil || v < 0 || v > 1 {
-				continue
-			}
-		}
-		if s > spec || s == spec && v > q {
-			q, spec = v, s
-		}
+// fhirRange is the specificity of an Accept range naming
+// application/fhir+json: 4 with a fhirVersion of R4 (4.0, 4.0.x), 3 without
+// one; another FHIR version does not match.
+func fhirRange(params map[string]string) (int, bool) {
+	ver, versioned := params["fhirversion"]
+	switch {
+	case !versioned:
+		return 3, true
+	case ver == "4.0" || strings.HasPrefix(ver, "4.0."):
+		return 4, true
 	}
-	return q, spec
+	return 0, false
 }
 
 // Respond is verifierapi.Requests' Respond: a holder's answer to a

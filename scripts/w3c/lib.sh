@@ -12,7 +12,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 HERE=$ROOT/scripts/w3c
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/$W3C_NAME.XXXXXX")
-SERVER_PID='' PROXY_PID='' BROKEN=()
+SERVER_PID='' PROXY_PID='' PORT='' PROXY_PORT='' BROKEN=()
 
 fail() { echo "$W3C_NAME: $*" >&2; exit 1; }
 
@@ -50,15 +50,16 @@ free_port() {
 # jget FILE EXPR: prints EXPR evaluated with j = FILE's JSON
 jget() { node -e 'const j = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); console.log(eval(process.argv[2]))' "$1" "$2"; }
 
-# w3c_serve: builds cmd/credence and serves it on a fresh data dir and a free port, with a
-# random admin token and no anonymous verification; waits for /readyz.
+# w3c_serve [SERVE FLAGS]...: builds cmd/credence and serves it on a fresh data dir and on
+# PORT (a free port when PORT is not set yet), with a random admin token, no anonymous
+# verification and the given extra flags of credence serve; waits for /readyz.
 w3c_serve() {
 	echo "== building credence ($(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown))"
 	(cd "$ROOT" && GOFLAGS="${GOFLAGS:--buildvcs=false}" go build -o "$TMP/credence" ./cmd/credence)
-	PORT=$(free_port)
+	PORT=${PORT:-$(free_port)}
 	ADMIN_TOKEN="crd_admin_$(openssl rand -hex 24)"
 	CREDENCE_ADMIN_TOKEN=$ADMIN_TOKEN "$TMP/credence" serve --data "$TMP/data" --addr "127.0.0.1:$PORT" \
-		--anonymous-verify-rate 0 --log-format text >"$TMP/server.log" 2>&1 &
+		--anonymous-verify-rate 0 --log-format text "$@" >"$TMP/server.log" 2>&1 &
 	SERVER_PID=$!
 	local i
 	for i in $(seq 1 300); do
@@ -77,8 +78,8 @@ w3c_admin() {
 }
 
 # w3c_proxy: starts proxy.cjs (https, a self-signed certificate trusted by the suite through
-# NODE_EXTRA_CA_CERTS) in front of the server; it reads its tokens from $TMP/run.json, which
-# the caller writes before each run.
+# NODE_EXTRA_CA_CERTS) in front of the server on PORT (which need not be listening yet); it
+# reads its tokens from $TMP/run.json, which the caller writes before each run.
 w3c_proxy() {
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj /CN=127.0.0.1 \
 		-addext subjectAltName=IP:127.0.0.1 -keyout "$TMP/proxy-key.pem" -out "$TMP/proxy-cert.pem" 2>/dev/null ||
