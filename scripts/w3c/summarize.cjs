@@ -12,13 +12,19 @@ if(file.endsWith('.json')) {
 const all = process.argv[3] === 'all';
 const width = +process.env.W || 700;
 const abbr = s => s.length > width ? s.slice(0, width) + '…' : s;
-let cur = null; const groups = [];
+// Exchanges between tests (a "before all" hook's) form a group of their own, shown when one
+// of them got an error status.
+let cur = null, last = 'the start'; const groups = [];
 for(const l of fs.readFileSync(file, 'utf8').trim().split('\n').map(JSON.parse)) {
   if(l.test) { cur = {test: l.test, reqs: []}; groups.push(cur); }
-  else if(l.end) { if(cur) cur.state = l.end; }
-  else if(cur) cur.reqs.push(l);
+  else if(l.end) { if(cur) { cur.state = l.end; last = cur.test; } cur = null; }
+  else {
+    if(!cur) { cur = {test: '(between tests, after ' + last + ')', reqs: [], hook: true}; groups.push(cur); }
+    cur.reqs.push(l);
+  }
 }
 for(const g of groups) {
+  if(g.hook) g.state = g.reqs.some(r => r.status >= 400) ? 'failed' : 'passed';
   if(!all && g.state !== 'failed') continue;
   console.log('=== [' + g.state + '] ' + g.test);
   for(const r of g.reqs) {
