@@ -2,7 +2,6 @@ package did
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 )
@@ -58,8 +57,10 @@ type DocumentMetadata struct {
 	// as of an earlier time (vc.DIDKeys).
 	Recovered bool `json:"recovered,omitempty"`
 	// LedgerProof is method-specific: for did:credence, the checkpoint, the op
-	// chain and its inclusion proofs, verifiable offline.
-	LedgerProof json.RawMessage `json:"ledgerProof,omitempty"`
+	// chain and its inclusion proofs, verifiable offline, as the base64url
+	// (no padding) of their JSON (registry.VerifyLedgerProof): DID Core §7.3
+	// allows no numbers anywhere in metadata, and the bundle has indexes.
+	LedgerProof string `json:"ledgerProof,omitempty"`
 }
 
 // ResolutionError is the error object of DID Resolution: an RFC 9457 problem with a

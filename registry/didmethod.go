@@ -3,6 +3,7 @@ package registry
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -62,7 +63,8 @@ func (m DIDMethod) Resolve(ctx context.Context, d did.DID, opts did.Options) (*d
 		return nil, err
 	}
 	meta := did.DocumentMetadata{Created: st.Created, Updated: st.Updated, Deactivated: st.Deactivated,
-		VersionID: strconv.FormatUint(st.Seq, 10), Recovered: ops[upTo-1].Op.Type == DIDRecover, LedgerProof: bundle}
+		VersionID: strconv.FormatUint(st.Seq, 10), Recovered: ops[upTo-1].Op.Type == DIDRecover,
+		LedgerProof: base64.RawURLEncoding.EncodeToString(bundle)}
 	if int(upTo) < len(ops) {
 		meta.NextVersionID = strconv.FormatUint(upTo+1, 10)
 		meta.NextUpdate = ops[upTo].Op.Time
@@ -165,6 +167,16 @@ func (l *Log) Bundle(ctx context.Context, ops []SubjectOp) (json.RawMessage, err
 		b.Ops = append(b.Ops, BundleOp{Index: so.Index, Op: so.Data, Inclusion: p})
 	}
 	return marshalNoEscape(b)
+}
+
+// VerifyLedgerProof verifies the ledgerProof of a did:credence resolution's
+// document metadata: the base64url (no padding) of a Bundle (VerifyBundle).
+func VerifyLedgerProof(proof string, v note.Verifier) (SubjectState, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(proof)
+	if err != nil {
+		return SubjectState{}, fmt.Errorf("%w: ledgerProof is not base64url: %w", merkle.ErrBadProof, err)
+	}
+	return VerifyBundle(raw, v)
 }
 
 // VerifyBundle checks a bundle offline: the checkpoint is signed by the log key,

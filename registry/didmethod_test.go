@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"strconv"
@@ -72,7 +73,7 @@ func TestDIDCredenceResolutionVersionsAndBundle(t *testing.T) {
 		if len(res.Document.VerificationMethod) != 1 {
 			t.Errorf("%+v: document %+v", tt.opts, res.Document)
 		}
-		bst, err := VerifyBundle(m.LedgerProof, log.Verifier())
+		bst, err := VerifyLedgerProof(m.LedgerProof, log.Verifier())
 		if err != nil {
 			t.Fatalf("%+v: bundle does not verify: %v", tt.opts, err)
 		}
@@ -174,10 +175,14 @@ func TestBundleSurvivesHTMLEscapingTransports(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(res.DocumentMetadata.LedgerProof), "Smith & Jones <board>") {
-		t.Errorf("bundle escaped the op bytes: %s", res.DocumentMetadata.LedgerProof)
+	raw, err := base64.RawURLEncoding.DecodeString(res.DocumentMetadata.LedgerProof)
+	if err != nil {
+		t.Fatal(err)
 	}
-	escaped, _ := json.Marshal(struct{ P json.RawMessage }{res.DocumentMetadata.LedgerProof})
+	if !strings.Contains(string(raw), "Smith & Jones <board>") {
+		t.Errorf("bundle escaped the op bytes: %s", raw)
+	}
+	escaped, _ := json.Marshal(struct{ P json.RawMessage }{raw})
 	if !strings.Contains(string(escaped), `\u0026`) {
 		t.Fatal("encoding/json no longer escapes HTML; the test would not exercise the transport")
 	}
@@ -226,7 +231,7 @@ func TestDIDCredenceCurrentResolution(t *testing.T) {
 			b.DocumentMetadata.Created != a.DocumentMetadata.Created || b.DocumentMetadata.Updated != a.DocumentMetadata.Updated {
 			t.Fatalf("current resolution %s %+v differs from the full one %s %+v", jb, b.DocumentMetadata, ja, a.DocumentMetadata)
 		}
-		if b.DocumentMetadata.LedgerProof != nil {
+		if b.DocumentMetadata.LedgerProof != "" {
 			t.Error("the current resolution carries a bundle")
 		}
 		if again, err := cur.Resolve(ctx, create.Subject, did.Options{}); err != nil || again.Document != b.Document {
@@ -248,10 +253,61 @@ func TestDIDCredenceCurrentResolution(t *testing.T) {
 	}
 	same("3", true)
 	v1, err := cur.Resolve(ctx, create.Subject, did.Options{VersionID: "1"})
-	if err != nil || v1.DocumentMetadata.VersionID != "1" || v1.DocumentMetadata.LedgerProof == nil {
+	if err != nil || v1.DocumentMetadata.VersionID != "1" || v1.DocumentMetadata.LedgerProof == "" {
 		t.Fatalf("versioned resolution through the Current resolver: %+v, %v", v1, err)
 	}
 	if _, err := cur.Resolve(ctx, "did:credence:QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG", did.Options{}); !errors.Is(err, did.ErrNotFound) {
 		t.Fatalf("an unknown DID: %v", err)
+	}
+}
+
+// TestMetadataHasNoNumbers: DID Core §7.3: every value in DID document
+// metadata, at any depth, is a string, map, list, boolean or null. The
+// ledger proof has indexes and sizes, so it travels as one base64url string.
+func TestMetadataHasNoNumbers(t *testing.T) {
+	ctx := context.Background()
+	log, _ := newTestLog(t, time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
+	upd, rec := edKey(t, 1), edKey(t, 2)
+	placeholder := MethodPrefix + SCIDPlaceholder
+	create := &Op{V: OpVersion, Type: DIDCreate, Subject: placeholder, Seq: 1, Time: tm(0),
+		Doc: testDoc(t, placeholder, "Texas Medical Board", upd), UpdateKeys: mks(upd), RecoveryKeys: mks(rec)}
+	if err := NewCreate(create); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := submit(t, log, sign(t, create, upd)); err != nil {
+		t.Fatal(err)
+	}
+	res, err := DIDMethod{Log: log}.Resolve(ctx, mustDID(t, create.Subject), did.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := json.Marshal(res.DocumentMetadata)
+	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	dec.UseNumber()
+	var meta any
+	if err := dec.Decode(&meta); err != nil {
+		t.Fatal(err)
+	}
+	var walk func(path string, v any)
+	walk = func(path string, v any) {
+		switch v := v.(type) {
+		case json.Number:
+			t.Errorf("%s is the number %s", path, v)
+		case map[string]any:
+			for k, e := range v {
+				walk(path+"/"+k, e)
+			}
+		case []any:
+			for i, e := range v {
+				walk(path+"/"+strconv.Itoa(i), e)
+			}
+		}
+	}
+	walk("didDocumentMetadata", meta)
+	if _, err := VerifyLedgerProof(res.DocumentMetadata.LedgerProof, log.Verifier()); err != nil {
+		t.Errorf("ledgerProof: %v", err)
+	}
+	if _, err := VerifyLedgerProof("{not base64", log.Verifier()); err == nil {
+		t.Error("a ledgerProof that is not base64url verified")
 	}
 }

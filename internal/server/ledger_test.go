@@ -117,7 +117,7 @@ func ledgerScenario(t *testing.T, base string) {
 		if res.Document.AlsoKnownAs[0] != "urn:note:"+note {
 			t.Errorf("resolve %s: got version %v", version, res.Document.AlsoKnownAs)
 		}
-		st, err := registry.VerifyBundle(res.DocumentMetadata.LedgerProof, verifier)
+		st, err := registry.VerifyLedgerProof(res.DocumentMetadata.LedgerProof, verifier)
 		if err != nil || fmt.Sprint(st.Seq) != res.DocumentMetadata.VersionID {
 			t.Errorf("resolve %s: bundle %v, state seq %d vs version %s", version, err, st.Seq, res.DocumentMetadata.VersionID)
 		}
