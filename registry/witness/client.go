@@ -1,0 +1,150 @@
+package witness
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// maxResponseSize bounds the answer Add reads: 16 signature lines, even
+// ML-DSA-44 ones, fit with room to spare.
+const maxResponseSize = 64 << 10
+
+// Add submits a signed checkpoint to a witness (POST <witnessURL>/add-checkpoint,
+// c2sp.org/tlog-witness), with the consistency proof from oldSize, the size
+// of the latest checkpoint the caller believes the witness cosigned (0 for
+// none or to learn it). c nil means http.DefaultClient.
+//
+// It returns the witness's signature lines (200), unverified: pass them to
+// AppendCosignatures with the witness's verifier. A 409 answer is a
+// *ConflictError with the witness's size, so the caller can retry with a
+// proof from that size; 400, 403, 404 and 422 give errors wrapping
+// ErrMalformed, ErrBadSignature, ErrUnknownLog and ErrBadProof.
+func Add(ctx context.Context, c *http.Client, witnessURL string, oldSize uint64, proof []tlog.Hash, signed []byte) ([]byte, error) {
+	if len(proof) > MaxProofHashes {
+		return nil, fmt.Errorf("witness: a consistency proof of %d hashes exceeds the protocol's %d", len(proof), MaxProofHashes)
+	}
+	u, err := url.Parse(witnessURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, errors.New("witness: the witness URL must be an absolute http(s) URL")
+	}
+	u = u.JoinPath("add-checkpoint")
+	body := AddRequest{OldSize: oldSize, Proof: proof, Checkpoint: signed}.Marshal()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("witness: %w", err)
+	}
+	if c == nil {
+		c = http.DefaultClient
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("witness: add-checkpoint to %s: %w", u.Redacted(), err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("witness: reading the answer of %s: %w", u.Redacted(), err)
+	}
+	if len(b) > maxResponseSize {
+		return nil, fmt.Errorf("witness: the answer of %s exceeds %d bytes", u.Redacted(), maxResponseSize)
+	}
+	switch resp.StatusCode {
+	case http.StatusOK:
+		if err := checkSignatureLines(b); err != nil {
+			return nil, fmt.Errorf("witness: the answer of %s: %w", u.Redacted(), err)
+		}
+		return b, nil
+	case http.StatusConflict:
+		return nil, parseConflict(resp.Header.Get("Content-Type"), b, u.Redacted())
+	}
+	msg := fmt.Sprintf("witness: %s answered %s: %.200q", u.Redacted(), resp.Status, firstLine(b))
+	if sentinel := errorOf(resp.StatusCode); sentinel != nil {
+		return nil, fmt.Errorf("%w (%s)", sentinel, msg)
+	}
+	return nil, errors.New(msg)
+}
+
+// parseConflict reads a 409 answer: ContentTypeSize and "<size>\n".
+func parseConflict(contentType string, body []byte, where string) error {
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err != nil || mt != ContentTypeSize {
+		return fmt.Errorf("witness: %s answered 409 with Content-Type %.60q, want %s", where, contentType, ContentTypeSize)
+	}
+	num, ok := bytes.CutSuffix(body, []byte("\n"))
+	size, err := parseSize(num)
+	if !ok || err != nil {
+		return fmt.Errorf("witness: %s answered 409 with a malformed size %.40q", where, body)
+	}
+	return &ConflictError{Size: size}
+}
+
+// checkSignatureLines checks that b is one or more note signature lines,
+// each "— <name> <base64>\n".
+func checkSignatureLines(b []byte) error {
+	if len(b) == 0 || b[len(b)-1] != '\n' {
+		return errors.New("not signature lines ending in a newline")
+	}
+	for _, line := range strings.Split(string(b[:len(b)-1]), "\n") {
+		rest, ok := strings.CutPrefix(line, "— ")
+		name, b64, ok2 := strings.Cut(rest, " ")
+		if !ok || !ok2 || !validKeyName(name) || b64 == "" {
+			return fmt.Errorf("malformed signature line %.100q", line)
+		}
+	}
+	return nil
+}
+
+func firstLine(b []byte) []byte {
+	line, _, _ := bytes.Cut(b, []byte("\n"))
+	return line
+}
+
+// AppendCosignatures returns the signed checkpoint with the witness's
+// cosignatures from lines (an Add answer) added, replacing any it already
+// carried from that witness. Only lines that verify under witness (see
+// NewVerifier) are kept; other keys' lines are ignored, as tlog-witness
+// requires. It fails if no line verifies or a line of the witness's key does
+// not, so a faulty or lying witness is noticed.
+func AppendCosignatures(signed, lines []byte, witness note.Verifier) ([]byte, error) {
+	i := bytes.LastIndex(signed, []byte("\n\n"))
+	if i < 0 {
+		return nil, errors.New("witness: the checkpoint is not a signed note")
+	}
+	text, sigs := signed[:i+1], signed[i+2:]
+	n, err := note.Open(append(append(bytes.Clone(text), '\n'), lines...), note.VerifierList(witness))
+	if err != nil {
+		return nil, fmt.Errorf("witness: cosignature by %s: %w", witness.Name(), err)
+	}
+	out := append(bytes.Clone(text), '\n')
+	for _, line := range bytes.SplitAfter(sigs, []byte("\n")) {
+		if len(line) > 0 && !isLineOf(line, witness) {
+			out = append(out, line...)
+		}
+	}
+	for _, s := range n.Sigs {
+		out = append(out, "— "+s.Name+" "+s.Base64+"\n"...)
+	}
+	return out, nil
+}
+
+// isLineOf reports whether a signature line carries v's name and key ID.
+func isLineOf(line []byte, v note.Verifier) bool {
+	rest, ok := bytes.CutPrefix(bytes.TrimSuffix(line, []byte("\n")), []byte("— "+v.Name()+" "))
+	if !ok {
+		return false
+	}
+	sig, err := base64.StdEncoding.DecodeString(string(rest))
+	return err == nil && len(sig) >= 4 && binary.BigEndian.Uint32(sig) == v.KeyHash()
+}
