@@ -159,22 +159,7 @@ func TestVerifyBundleRejectsTampering(t *testing.T) {
 // A document with "&", "<" or ">" survives transports that HTML-escape JSON
 // (Go's encoding/json does): bundles are checked on the ops' canonical form.
 func TestBundleSurvivesHTMLEscapingTransports(t *testing.T) {
-	ctx := context.Background()
-	log, _ := newTestLog(t, time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
-	upd, rec := edKey(t, 1), edKey(t, 2)
-	placeholder := MethodPrefix + SCIDPlaceholder
-	create := &Op{V: OpVersion, Type: DIDCreate, Subject: placeholder, Seq: 1, Time: tm(0),
-		Doc: testDoc(t, placeholder, "Smith & Jones <board>", upd), UpdateKeys: mks(upd), RecoveryKeys: mks(rec)}
-	if err := NewCreate(create); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := submit(t, log, sign(t, create, upd)); err != nil {
-		t.Fatal(err)
-	}
-	res, err := DIDMethod{Log: log}.Resolve(ctx, mustDID(t, create.Subject), did.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	log, res := resolveNewDID(t, "Smith & Jones <board>")
 	raw, err := base64.RawURLEncoding.DecodeString(res.DocumentMetadata.LedgerProof)
 	if err != nil {
 		t.Fatal(err)
@@ -191,6 +176,28 @@ func TestBundleSurvivesHTMLEscapingTransports(t *testing.T) {
 	if _, err := VerifyBundle(back.P, log.Verifier()); err != nil {
 		t.Errorf("HTML-escaped bundle does not verify: %v", err)
 	}
+}
+
+// resolveNewDID puts a did:credence whose document names name on a fresh
+// log and resolves it.
+func resolveNewDID(t *testing.T, name string) (*Log, *did.Resolution) {
+	t.Helper()
+	log, _ := newTestLog(t, time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
+	upd, rec := edKey(t, 1), edKey(t, 2)
+	placeholder := MethodPrefix + SCIDPlaceholder
+	create := &Op{V: OpVersion, Type: DIDCreate, Subject: placeholder, Seq: 1, Time: tm(0),
+		Doc: testDoc(t, placeholder, name, upd), UpdateKeys: mks(upd), RecoveryKeys: mks(rec)}
+	if err := NewCreate(create); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := submit(t, log, sign(t, create, upd)); err != nil {
+		t.Fatal(err)
+	}
+	res, err := DIDMethod{Log: log}.Resolve(context.Background(), mustDID(t, create.Subject), did.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return log, res
 }
 
 func mustDID(t *testing.T, s string) did.DID {
@@ -265,22 +272,7 @@ func TestDIDCredenceCurrentResolution(t *testing.T) {
 // metadata, at any depth, is a string, map, list, boolean or null. The
 // ledger proof has indexes and sizes, so it travels as one base64url string.
 func TestMetadataHasNoNumbers(t *testing.T) {
-	ctx := context.Background()
-	log, _ := newTestLog(t, time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
-	upd, rec := edKey(t, 1), edKey(t, 2)
-	placeholder := MethodPrefix + SCIDPlaceholder
-	create := &Op{V: OpVersion, Type: DIDCreate, Subject: placeholder, Seq: 1, Time: tm(0),
-		Doc: testDoc(t, placeholder, "Texas Medical Board", upd), UpdateKeys: mks(upd), RecoveryKeys: mks(rec)}
-	if err := NewCreate(create); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := submit(t, log, sign(t, create, upd)); err != nil {
-		t.Fatal(err)
-	}
-	res, err := DIDMethod{Log: log}.Resolve(ctx, mustDID(t, create.Subject), did.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	log, res := resolveNewDID(t, "Texas Medical Board")
 	raw, _ := json.Marshal(res.DocumentMetadata)
 	dec := json.NewDecoder(strings.NewReader(string(raw)))
 	dec.UseNumber()
