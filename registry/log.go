@@ -46,6 +46,9 @@ type Log struct {
 	// stewards may sign new trust ops; retired stewards only validate the
 	// trust ops already on the ledger (replays).
 	stewards, retired []string
+
+	// gate, when set, is asked before every append; an error refuses it.
+	gate func() error
 }
 
 // LogOption configures a Log.
@@ -83,6 +86,12 @@ func WithStewards(keys ...string) LogOption {
 func WithRetiredStewards(keys ...string) LogOption {
 	return func(l *Log) { l.retired = slices.Clone(keys) }
 }
+
+// WithWriteGate makes every append ask gate first: while gate returns an
+// error, Submit refuses ops with an error wrapping ErrReadOnly and that
+// error's text, and nothing is appended (reads keep working). The server uses
+// it to stop writing when a witness proves the log rolled back or forked.
+func WithWriteGate(gate func() error) LogOption { return func(l *Log) { l.gate = gate } }
 
 // NewLog returns the registry service. signer signs checkpoints; its name is the
 // log's origin and verifier is its public counterpart.
@@ -200,6 +209,11 @@ func (l *Log) append(ctx context.Context, op *Op, canonical []byte) (Receipt, er
 // are guards and the store can) and, when the store reports no events itself,
 // publishes the append's event.
 func (l *Log) appendLeaf(ctx context.Context, want Head, guards []Guard, leaf Leaf, typ OpType) (uint64, error) {
+	if l.gate != nil {
+		if err := l.gate(); err != nil {
+			return 0, fmt.Errorf("%w: %v", ErrReadOnly, err)
+		}
+	}
 	do := func() (uint64, error) {
 		if ga, ok := l.store.(GuardedAppender); ok && len(guards) > 0 {
 			return ga.AppendGuarded(ctx, want, guards, leaf)

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -228,5 +229,32 @@ func TestLogRejectsFutureOpsAndKeepsConcurrentAppendsConsistent(t *testing.T) {
 	root, _ := merkle.TreeRoot(&store.tree, 8)
 	if cp.Root != root {
 		t.Errorf("checkpoint root does not match the tree")
+	}
+}
+
+func TestWriteGateRefusesAppendsWhileClosed(t *testing.T) {
+	ctx := context.Background()
+	base, store := newTestLog(t, time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
+	var closed error
+	log := newLogOn(base, store, WithWriteGate(func() error { return closed }))
+	first := newCreate(t, []testKey{edKey(t, 1)}, []testKey{edKey(t, 2)}, nil)
+	if _, err := submit(t, log, first); err != nil {
+		t.Fatal(err)
+	}
+	closed = errors.New("witness proved a rollback")
+	second := newCreate(t, []testKey{edKey(t, 3)}, []testKey{edKey(t, 4)}, nil)
+	_, err := submit(t, log, second)
+	if !errors.Is(err, ErrReadOnly) || !strings.Contains(err.Error(), "witness proved a rollback") {
+		t.Fatalf("append through a closed gate: %v", err)
+	}
+	if n, _ := log.Size(ctx); n != 1 {
+		t.Fatalf("size %d after a refused append, want 1", n)
+	}
+	if _, err := log.State(ctx, first.Subject, 0); err != nil {
+		t.Errorf("reads while the gate is closed: %v", err)
+	}
+	closed = nil
+	if _, err := submit(t, log, second); err != nil {
+		t.Fatalf("append after the gate reopened: %v", err)
 	}
 }

@@ -363,7 +363,7 @@ func (d *demo) auditStep(s *demoStep) error {
 	case r.Size < 2:
 		return fmt.Errorf("the audit log has %d decisions, expected the acceptance and the rejection", r.Size)
 	}
-	v, err := verifyRemote(d.ctx, d.base, "")
+	v, err := verifyRemote(d.ctx, d.base, "", witnessCheck{})
 	if err != nil {
 		return fmt.Errorf("the ledger does not verify: %w", err)
 	}

@@ -42,11 +42,14 @@ func registryCmd() *cobra.Command {
 type verifyOutput struct {
 	registry.AuditReport
 	VerifierKey string `json:"verifierKey"`
+	// Witnessed is the witnessed checkpoint's check (--witness).
+	Witnessed *witnessReport `json:"witnessed,omitempty"`
 }
 
 func registryVerifyCmd() *cobra.Command {
 	var serverURL, data, pinned string
 	var asJSON bool
+	var wc witnessCheck
 	cmd := &cobra.Command{
 		Use:   "verify",
 		Short: "Replay the whole ledger under the rules and check it against its signed checkpoint",
@@ -60,6 +63,14 @@ server's data dir is read from a snapshot of its credence.db (the file is never
 written, and no master key is needed). --verifier-key pins the log key to trust
 instead of the one the server publishes or the data dir holds.
 
+With --witness (once per pinned witness cosignature key) the ledger's latest
+witnessed checkpoint (GET /registry/checkpoint/witnessed, or the one the data
+dir keeps) must carry cosignatures by --quorum of them (default: all) and be a
+prefix of the audited tree: a ledger that rolled back or forked behind its
+witnesses' backs fails here. Given as url=key, the witness itself is also
+asked for the latest checkpoint it cosigned, which must be a prefix of the
+audited tree too (a ledger cannot hide newer cosignatures from the auditor).
+
 Exits non-zero, naming the leaf, when the ledger does not verify.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -69,9 +80,9 @@ Exits non-zero, naming the leaf, when the ledger does not verify.`,
 			var out verifyOutput
 			var err error
 			if serverURL != "" && !cmd.Flags().Changed("data") {
-				out, err = verifyRemote(cmd.Context(), strings.TrimSuffix(serverURL, "/"), pinned)
+				out, err = verifyRemote(cmd.Context(), strings.TrimSuffix(serverURL, "/"), pinned, wc)
 			} else {
-				out, err = verifyLocal(cmd.Context(), data, pinned)
+				out, err = verifyLocal(cmd.Context(), data, pinned, wc)
 			}
 			if err != nil {
 				return err
@@ -86,6 +97,7 @@ Exits non-zero, naming the leaf, when the ledger does not verify.`,
 				fmt.Fprintf(cmd.OutOrStdout(), "  the checkpoint covers the first %d (root %s); the last %d replayed but are not signed yet\n",
 					r.CheckpointSize, r.CheckpointRoot, r.Size-r.CheckpointSize)
 			}
+			printWitnessed(cmd.OutOrStdout(), out.Witnessed)
 			return nil
 		},
 	}
@@ -93,6 +105,8 @@ Exits non-zero, naming the leaf, when the ledger does not verify.`,
 	cmd.Flags().StringVar(&data, "data", config.Defaults().DataDir, "data dir of a stopped server (without --server)")
 	cmd.Flags().StringVar(&pinned, "verifier-key", "", "the log's note verifier key (origin+hash+key) to trust, instead of the published one")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().StringArrayVar(&wc.keys, "witness", nil, "a witness's cosignature verifier key to require, or url=key to also ask the witness for its latest cosigned checkpoint (repeatable)")
+	cmd.Flags().IntVar(&wc.quorum, "quorum", 0, "how many of the --witness keys must have cosigned (default: all)")
 	return cmd
 }
 
@@ -122,7 +136,7 @@ func chooseVerifier(published, pinned, where string) (note.Verifier, string, err
 
 // --- over HTTP ---
 
-func verifyRemote(ctx context.Context, base, pinned string) (verifyOutput, error) {
+func verifyRemote(ctx context.Context, base, pinned string, wc witnessCheck) (verifyOutput, error) {
 	var key struct {
 		Origin      string `json:"origin"`
 		VerifierKey string `json:"verifierKey"`
@@ -136,6 +150,13 @@ func verifyRemote(ctx context.Context, base, pinned string) (verifyOutput, error
 	}
 	if v.Name() != key.Origin {
 		return verifyOutput{}, fmt.Errorf("the server's registry origin %q is not its key's name %q", key.Origin, v.Name())
+	}
+	// The witnessed checkpoint first: the latest one is then at least as large.
+	var witnessed []byte
+	if wc.enabled() {
+		if witnessed, err = fetchWitnessed(ctx, base); err != nil {
+			return verifyOutput{}, err
+		}
 	}
 	signed, err := getText(ctx, base+"/registry/checkpoint")
 	if err != nil {
@@ -154,7 +175,13 @@ func verifyRemote(ctx context.Context, base, pinned string) (verifyOutput, error
 	if err != nil {
 		return verifyOutput{}, auditFailed(err)
 	}
-	return verifyOutput{AuditReport: rep, VerifierKey: vkey}, nil
+	out := verifyOutput{AuditReport: rep, VerifierKey: vkey}
+	if wc.enabled() {
+		if out.Witnessed, err = wc.verify(ctx, witnessed, v, cp, remoteConsistency(ctx, base)); err != nil {
+			return verifyOutput{}, err
+		}
+	}
+	return out, nil
 }
 
 // getText GETs a small text resource.
@@ -258,7 +285,7 @@ type ledgerIdentity struct {
 	Origin string `json:"origin"`
 }
 
-func verifyLocal(ctx context.Context, dir, pinned string) (verifyOutput, error) {
+func verifyLocal(ctx context.Context, dir, pinned string, wc witnessCheck) (verifyOutput, error) {
 	path := filepath.Join(dir, "credence.db")
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		return verifyOutput{}, fmt.Errorf("no ledger in %s: %s does not exist (a server on Redis keeps its ledger there: use --server)", dir, path)
@@ -351,7 +378,24 @@ func verifyLocal(ctx context.Context, dir, pinned string) (verifyOutput, error) 
 	if got := base64.StdEncoding.EncodeToString(root[:]); got != rep.Root {
 		return verifyOutput{}, auditFailed(fmt.Errorf("the stored tree hashes give root %s, but the leaves hash to %s: proofs from this store would not verify", got, rep.Root))
 	}
-	return verifyOutput{AuditReport: rep, VerifierKey: vkey}, nil
+	out := verifyOutput{AuditReport: rep, VerifierKey: vkey}
+	if wc.enabled() {
+		witnessed, err := kvs.Get(ctx, "registry", "witnessed")
+		if errors.Is(err, kv.ErrNotFound) {
+			return verifyOutput{}, auditFailed(errNoWitnessed)
+		} else if err != nil {
+			return verifyOutput{}, err
+		}
+		// The whole tree, whose stored hashes match the replayed leaves.
+		all := merkle.Checkpoint{Origin: v.Name(), Size: size, Root: root}
+		prove := func(from, to uint64) (merkle.ConsistencyProof, error) {
+			return merkle.ProveConsistency(registry.HashReader(ctx, st), from, to)
+		}
+		if out.Witnessed, err = wc.verify(ctx, witnessed, v, all, prove); err != nil {
+			return verifyOutput{}, err
+		}
+	}
+	return out, nil
 }
 
 // snapshot copies the bbolt file at path, opened read-only (a shared lock, which

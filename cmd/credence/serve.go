@@ -71,6 +71,10 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		log.Warn("created a new master key file in the data dir; back it up: without it the stored keys cannot be decrypted")
 	}
 	log.Info("credence is ready", "url", cfg.PublicURL, "listen", ln.Addr().String(), "did", srv.ServiceDID, "roles", cfg.Roles,
-		"storage", map[bool]string{true: "redis", false: "embedded"}[cfg.Redis != ""], "data", cfg.DataDir)
+		"storage", map[bool]string{true: "redis", false: "embedded"}[cfg.Redis != ""], "data", cfg.DataDir, "ledgerKey", srv.LedgerKey)
+	if srv.WitnessKey != "" {
+		// Public: the registries this server witnesses configure it in their --witnesses.
+		log.Info("witnessing other registries' logs", "witnessKey", srv.WitnessKey, "logs", cfg.WitnessLogList())
+	}
 	return srv.Serve(ctx, ln)
 }

@@ -49,6 +49,9 @@ type Config struct {
 	StatusMaxAge    time.Duration `name:"status-max-age" usage:"freshness bound of fetched status lists (registry events invalidate them sooner)"`
 	StewardKeys     string        `name:"steward-keys" usage:"comma-separated Multikeys of the trust registry's stewards (default: this server's own steward key)"`
 	RetiredStewards string        `name:"retired-steward-keys" usage:"comma-separated Multikeys of former stewards: their past trust ops stay valid, they sign no new ones"`
+	Witnesses       string        `name:"witnesses" usage:"comma-separated witnesses that cosign this registry's checkpoints (c2sp.org/tlog-witness), each url=verifier-key; writes stop if one proves the ledger rolled back or forked"`
+	WitnessQuorum   int64         `name:"witness-quorum" usage:"how many of --witnesses must cosign a checkpoint for GET /registry/checkpoint/witnessed (0: all of them)"`
+	WitnessLogs     string        `name:"witness-logs" usage:"comma-separated checkpoint verifier keys (origin+hash+key) of other registries' logs this server witnesses at /witness/add-checkpoint"`
 }
 
 // Defaults returns the default configuration.
@@ -277,6 +280,7 @@ func (c *Config) Validate() error {
 	if c.WebMaxBytes < 1024 || c.WebMaxBytes > 16<<20 {
 		bad("did-web-max-bytes", "must be between 1 KiB and 16 MiB, got %d", c.WebMaxBytes)
 	}
+	c.validateWitnesses(bad)
 	for name, d := range map[string]time.Duration{"shutdown-timeout": c.ShutdownTimeout, "did-web-timeout": c.WebTimeout, "resolver-cache-ttl": c.CacheTTL, "status-max-age": c.StatusMaxAge} {
 		if d <= 0 {
 			bad(name, "must be a positive duration, got %s", d)
@@ -291,13 +295,7 @@ const DefaultAnonymousRate = 1200
 
 // TrustedProxyList is --trusted-proxies as a list (nil when empty).
 func (c *Config) TrustedProxyList() []string {
-	var out []string
-	for _, p := range strings.Split(c.TrustedProxies, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
+	return splitList(c.TrustedProxies)
 }
 
 // TLS reports whether the server terminates TLS itself.

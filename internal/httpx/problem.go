@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/credence/credence/registry"
 	"github.com/gin-gonic/gin"
 )
 
@@ -69,7 +70,11 @@ func Conflict(detail string) *Problem {
 
 // Error answers a request with the problem err carries. An error that is not a
 // *Problem (nor wraps one) is an internal failure: it is logged once with the
-// request id and the client gets a generic 500 that leaks nothing.
+// request id and the client gets a generic 500 that leaks nothing. The one
+// exception is a ledger that refuses writes (registry.ErrReadOnly: its store
+// does not match its last checkpoint, or a witness proved it rolled back):
+// that is the 503 problem registry:read-only, logged as an error, whatever
+// the route that needed the write.
 func Error(c *gin.Context, log *slog.Logger, err error) {
 	var p *Problem
 	var maxErr *http.MaxBytesError
@@ -80,6 +85,10 @@ func Error(c *gin.Context, log *slog.Logger, err error) {
 	case errors.As(err, &maxErr):
 		p = NewProblem(http.StatusRequestEntityTooLarge, "too-large", "Request body too large",
 			"the request body exceeds the limit of this endpoint")
+	case errors.Is(err, registry.ErrReadOnly):
+		log.ErrorContext(c.Request.Context(), "the ledger refuses writes", "request_id", RequestID(c), "route", c.FullPath(), "err", err)
+		p = NewProblem(http.StatusServiceUnavailable, "registry:read-only", registry.ErrReadOnly.Error(),
+			"the ledger refuses writes until an operator restores it; reads keep working")
 	default:
 		log.ErrorContext(c.Request.Context(), "internal error", "request_id", RequestID(c), "route", c.FullPath(), "err", err)
 		p = NewProblem(http.StatusInternalServerError, "internal", "Internal server error",

@@ -5,6 +5,7 @@
 package registryapi
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -16,6 +17,7 @@ import (
 	"github.com/credence/credence/internal/httpx"
 	"github.com/credence/credence/registry"
 	"github.com/credence/credence/registry/merkle"
+	"github.com/credence/credence/registry/witness"
 	"github.com/gin-gonic/gin"
 )
 
@@ -37,6 +39,15 @@ type API struct {
 	// VerifierKey is the note verifier key of the log's checkpoints.
 	VerifierKey string
 	Logger      *slog.Logger
+	// Cosigned adds witnesses' cosignatures to the served checkpoint and
+	// serves the latest witnessed one; nil when the registry has no
+	// witnesses. Witnesses and Quorum are published with the key.
+	Cosigned  Cosignatures
+	Witnesses []WitnessKey
+	Quorum    int
+	// WitnessKey is this server's cosignature key when it witnesses other
+	// registries' logs ("" otherwise).
+	WitnessKey string
 }
 
 // Routes mounts the public read routes on r and the submit route on writers (which
@@ -44,6 +55,7 @@ type API struct {
 func (a *API) Routes(r gin.IRoutes, writers gin.IRoutes) {
 	writers.POST(SubmitRoute, a.submit)
 	r.GET("/registry/checkpoint", a.checkpoint)
+	r.GET("/registry/checkpoint/witnessed", a.witnessed)
 	r.GET("/registry/key", a.key)
 	r.GET("/registry/entries/:index", a.entry)
 	r.GET("/registry/proofs/inclusion", a.inclusion)
@@ -125,12 +137,14 @@ func (a *API) checkpoint(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
+	if a.Cosigned != nil {
+		if cp, err = a.Cosigned.Attach(c.Request.Context(), cp); err != nil {
+			httpx.Error(c, a.Logger, err)
+			return
+		}
+	}
 	c.Header("Cache-Control", "no-cache")
 	c.Data(http.StatusOK, "text/plain; charset=utf-8", cp)
-}
-
-func (a *API) key(c *gin.Context) {
-	c.JSON(http.StatusOK, gin.H{"origin": a.Log.Origin(), "verifierKey": a.VerifierKey})
 }
 
 // entryView is a leaf as served: the op as JSON, its hash and position.
@@ -215,4 +229,56 @@ func (a *API) uintParam(c *gin.Context, name, v string) (uint64, bool) {
 		return 0, false
 	}
 	return n, true
+}
+
+// Cosignatures is what the API needs of the log's witness publisher
+// (witness.Publisher) when the registry has witnesses.
+type Cosignatures interface {
+	// Attach adds the cosignatures collected for the checkpoint signed.
+	Attach(ctx context.Context, signed []byte) ([]byte, error)
+	// Witnessed is the latest checkpoint a quorum cosigned (witness.ErrNotFound before the first).
+	Witnessed(ctx context.Context) ([]byte, error)
+}
+
+// WitnessKey is a witness of the registry's log: where it is and its
+// cosignature verifier key.
+type WitnessKey struct {
+	URL         string `json:"url"`
+	VerifierKey string `json:"verifierKey"`
+}
+
+// keyView is GET /registry/key.
+type keyView struct {
+	Origin      string `json:"origin"`
+	VerifierKey string `json:"verifierKey"`
+	// Witnesses cosign the log's checkpoints; a checkpoint counts as
+	// witnessed with the cosignatures of Quorum of them.
+	Witnesses []WitnessKey `json:"witnesses,omitempty"`
+	Quorum    int          `json:"quorum,omitempty"`
+	// WitnessKey is this server's own cosignature key, when it witnesses
+	// other registries' logs at /witness/add-checkpoint.
+	WitnessKey string `json:"witnessKey,omitempty"`
+}
+
+func (a *API) key(c *gin.Context) {
+	c.JSON(http.StatusOK, keyView{Origin: a.Log.Origin(), VerifierKey: a.VerifierKey, Witnesses: a.Witnesses, Quorum: a.Quorum, WitnessKey: a.WitnessKey})
+}
+
+// witnessed serves the latest checkpoint a quorum of the witnesses cosigned.
+func (a *API) witnessed(c *gin.Context) {
+	if a.Cosigned == nil {
+		httpx.WriteProblem(c, httpx.NotFound("this registry has no witnesses"))
+		return
+	}
+	cp, err := a.Cosigned.Witnessed(c.Request.Context())
+	if errors.Is(err, witness.ErrNotFound) {
+		httpx.WriteProblem(c, httpx.NotFound("no checkpoint has been cosigned by a quorum of the witnesses yet"))
+		return
+	}
+	if err != nil {
+		httpx.Error(c, a.Logger, err)
+		return
+	}
+	c.Header("Cache-Control", "no-cache")
+	c.Data(http.StatusOK, "text/plain; charset=utf-8", cp)
 }

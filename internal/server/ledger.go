@@ -71,7 +71,8 @@ func (s *Server) openLedger(ctx context.Context, host string) error {
 	if err != nil {
 		return err
 	}
-	s.ledger = registry.NewLog(st, signer, verifier, registry.WithStewards(gov.stewards...), registry.WithRetiredStewards(gov.retired...))
+	s.ledger = registry.NewLog(st, signer, verifier, registry.WithStewards(gov.stewards...), registry.WithRetiredStewards(gov.retired...),
+		registry.WithWriteGate(s.writeGate))
 	return nil
 }
 

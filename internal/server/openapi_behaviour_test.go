@@ -20,7 +20,7 @@ import (
 type openAPICaller struct{ name, token, role string }
 
 func TestOpenAPIMatchesBehaviour(t *testing.T) {
-	s, ts := newServer(t, testConfig(t))
+	s, ts := newServer(t, witnessingConfig(t))
 	d, ops := loadOpenAPI(t, openAPIDocument)
 	callers, values := openAPICallers(t, s, ts.URL)
 	// Deleting the holder ends the holder's token: last.

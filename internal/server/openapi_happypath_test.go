@@ -20,6 +20,7 @@ func openAPIHappyPath(t *testing.T, c *apiClient) {
 	iss, cred := openAPIIssuerPath(t, c)
 	openAPITrustPath(t, c, iss)
 	openAPIVerifierPath(t, c, iss, cred)
+	openAPIWitnessPath(c)
 	for _, p := range []string{"/registry/entries/0", "/registry/proofs/inclusion?index=0&size=2", "/registry/proofs/consistency?from=1&to=2",
 		"/registry/subjects/" + iss.Issuer.DID + "/history", "/registry/key", "/registry/checkpoint"} {
 		c.call("GET", p, "", nil, http.StatusOK)

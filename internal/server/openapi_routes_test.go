@@ -11,7 +11,7 @@ import (
 var notRouted = []string{hostedWebOperation}
 
 func TestOpenAPIMatchesRoutes(t *testing.T) {
-	s, ts := newServer(t, testConfig(t))
+	s, ts := newServer(t, witnessingConfig(t))
 	_, ops := loadOpenAPI(t, openAPIDocument)
 	documented := map[string]bool{}
 	for _, o := range ops {

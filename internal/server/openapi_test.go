@@ -147,7 +147,7 @@ func TestOpenAPIOperations(t *testing.T) {
 }
 
 func TestOpenAPIServed(t *testing.T) {
-	cfg := testConfig(t)
+	cfg := witnessingConfig(t)
 	cfg.PublicURL = "https://credence.example:8443"
 	_, ts := newServer(t, cfg)
 	resp, body := do(t, "GET", ts.URL+"/openapi.json", "", "")

@@ -39,7 +39,8 @@ import (
 //	            document (.../did.json), /admin/dids; /status/{issuer}/{list}
 //	            (the signed status lists); /registry/... (ops, checkpoint,
 //	            entries, proofs, histories, governance);
-//	            /trust/accreditations, /admin/accreditations
+//	            /trust/accreditations, /admin/accreditations; /witness/...
+//	            when it witnesses other registries (--witness-logs)
 //	wallet      /wallet/...
 //
 // Background work runs where its role is served, and every piece of it is
@@ -52,6 +53,9 @@ import (
 //     the kv store, polling by the holder of a lease; see verifier/watch).
 //   - verifier and registry: the trust index, loaded from the ledger and
 //     kept current by its events.
+//   - issuer and registry (the roles that append): publishing each new
+//     checkpoint to --witnesses (witness.go); every such process does, and
+//     the witnesses' compare-and-swap makes the repeats harmless.
 //
 // There is no sequencer process: whichever process appends to the ledger
 // (the issuer for tenant DIDs and status lists, the registry for submitted
@@ -187,7 +191,9 @@ func (s *Server) mountRegistry(w *wiring) error {
 		ta.Steward = s.steward
 	}
 	ta.Routes(w.engine, w.admin)
+	s.witnessRoutes(w.engine)
 	reg := &registryapi.API{Log: s.ledger, VerifierKey: s.LedgerKey, Logger: s.log}
+	s.registryWitnessing(reg)
 	reg.Routes(w.engine, w.engine.Group("/", httpx.Require(s.tokens, s.log, registryapi.ScopeRegistry)))
 	return nil
 }

@@ -63,7 +63,7 @@ func routeKeys(rs []Route) []string {
 // every role's).
 func allRoutes(t *testing.T) ([]Route, map[string][]Route) {
 	t.Helper()
-	s, _ := newServer(t, testConfig(t))
+	s, _ := newServer(t, witnessingConfig(t))
 	table := s.Routes()
 	by := map[string][]Route{}
 	for _, r := range table {
@@ -110,7 +110,9 @@ func TestRolesServeOnlyTheirRoutes(t *testing.T) {
 	prefix, master := testredis.Prefix(t), newMasterKey()
 	for _, role := range config.AllRoles() {
 		t.Run(role, func(t *testing.T) {
-			s, ts := newServer(t, redisRoleConfig(t, prefix, master, role))
+			cfg := redisRoleConfig(t, prefix, master, role)
+			cfg.WitnessLogs = otherLogKey(t)
+			s, ts := newServer(t, cfg)
 			if got, want := routeKeys(s.Routes()), routeKeys(append(slices.Clone(by[""]), by[role]...)); !slices.Equal(got, want) {
 				t.Errorf("routes of a %s server:\n%s\nwant:\n%s", role, strings.Join(got, "\n"), strings.Join(want, "\n"))
 			}

@@ -32,6 +32,7 @@ import (
 	"github.com/credence/credence/internal/trustapi"
 	"github.com/credence/credence/internal/verifierapi"
 	"github.com/credence/credence/registry"
+	"github.com/credence/credence/registry/witness"
 	"github.com/credence/credence/vc/secure"
 	"github.com/credence/credence/verifier"
 	walletapi "github.com/credence/credence/wallet-api"
@@ -58,6 +59,10 @@ type Server struct {
 	// a steward).
 	steward *trustapi.KeySigner
 	trust   *registry.TrustIndex
+	// publisher sends the ledger's checkpoints to --witnesses (nil: none);
+	// witness cosigns the logs of --witness-logs (nil: none). See witness.go.
+	publisher *witness.Publisher
+	witness   *witness.Witness
 	// verifier is the verification pipeline the HTTP routes run.
 	verifier *verifier.Verifier
 	// stop ends background work (registry event watchers) on Close.
@@ -71,6 +76,9 @@ type Server struct {
 	}
 	// LedgerKey is the note verifier key of the registry's checkpoints.
 	LedgerKey string
+	// WitnessKey is the cosignature verifier key of this server as a
+	// witness of --witness-logs ("" when it witnesses none).
+	WitnessKey string
 	// BootstrapToken is the admin token made on this start, to be shown once; empty
 	// when one already existed or CREDENCE_ADMIN_TOKEN set it.
 	BootstrapToken string
@@ -136,6 +144,12 @@ func (s *Server) bootstrap(ctx context.Context) error {
 	if err := s.openLedger(ctx, pub.Host); err != nil {
 		return err
 	}
+	if err := s.openPublisher(); err != nil {
+		return err
+	}
+	if err := s.openWitness(ctx, pub.Host); err != nil {
+		return err
+	}
 	hosted := didapi.NewHosted(s.store, s.keys, pub.Host, didapi.WithLedger(s.ledger))
 	if _, err := hosted.EnsureServiceDID(ctx); err != nil {
 		return fmt.Errorf("failed to create the service DID: %w", err)
@@ -191,6 +205,9 @@ func (s *Server) routes(ctx context.Context, hosted *didapi.Hosted) (http.Handle
 	}
 	prom := prometheus.NewRegistry()
 	prom.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if s.publisher != nil {
+		prom.MustRegister(newWitnessCollector(s.publisher))
+	}
 	e.Use(httpx.RequestIDs(), httpx.Recover(s.log), httpx.NewMetrics(prom).Handler(), httpx.AccessLog(s.log), httpx.LimitBody(s.cfg.MaxBodyBytes, map[string]int64{issuerapi.BatchRoute: issuerapi.MaxBatchBytes, issuerapi.StatusRoute: issuerapi.MaxStatusBytes, registryapi.SubmitRoute: registryapi.MaxSubmitBytes, verifierapi.ResponseRoute: verifierapi.MaxResponseBytes, verifierapi.WatchesRoute: verifierapi.MaxWatchBytes,
 		walletapi.CredentialsRoute: walletapi.MaxCredentialBytes, walletapi.PresentationsRoute: walletapi.MaxPresentBytes}))
 
@@ -204,6 +221,7 @@ func (s *Server) routes(ctx context.Context, hosted *didapi.Hosted) (http.Handle
 	if err := s.mountRoles(w); err != nil {
 		return nil, err
 	}
+	s.runPublisher(ctx)
 	s.openAPIForRoles()
 	e.NoRoute(s.noRoute(w))
 	return e, nil

@@ -3,8 +3,10 @@ package witness
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -35,9 +37,9 @@ func Add(ctx context.Context, c *http.Client, witnessURL string, oldSize uint64,
 	if len(proof) > MaxProofHashes {
 		return nil, fmt.Errorf("witness: a consistency proof of %d hashes exceeds the protocol's %d", len(proof), MaxProofHashes)
 	}
-	u, err := url.Parse(witnessURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, errors.New("witness: the witness URL must be an absolute http(s) URL")
+	u, err := parseWitnessURL(witnessURL)
+	if err != nil {
+		return nil, err
 	}
 	u = u.JoinPath("add-checkpoint")
 	body := AddRequest{OldSize: oldSize, Proof: proof, Checkpoint: signed}.Marshal()
@@ -74,6 +76,59 @@ func Add(ctx context.Context, c *http.Client, witnessURL string, oldSize uint64,
 		return nil, fmt.Errorf("%w (%s)", sentinel, msg)
 	}
 	return nil, errors.New(msg)
+}
+
+// maxCheckpointSize bounds the checkpoint Latest reads: no larger than a
+// checkpoint an add-checkpoint request may carry.
+const maxCheckpointSize = MaxRequestSize
+
+// Latest fetches the latest checkpoint a witness cosigned for the log origin
+// from its monitoring endpoint (GET <witnessURL>/<lowercase hex SHA-256 of
+// origin>/checkpoint, as Handler serves it). The note is returned unverified:
+// open it with the log's key (merkle.Open) before trusting anything in it. A
+// 404 answer gives an error wrapping ErrNotFound; any other status but 200,
+// or a body over MaxRequestSize bytes, an error. c nil means
+// http.DefaultClient.
+func Latest(ctx context.Context, c *http.Client, witnessURL, origin string) ([]byte, error) {
+	u, err := parseWitnessURL(witnessURL)
+	if err != nil {
+		return nil, err
+	}
+	h := sha256.Sum256([]byte(origin))
+	u = u.JoinPath(hex.EncodeToString(h[:]), "checkpoint")
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, fmt.Errorf("witness: %w", err)
+	}
+	if c == nil {
+		c = http.DefaultClient
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("witness: fetching %s: %w", u.Redacted(), err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxCheckpointSize+1))
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("witness: reading %s: %w", u.Redacted(), err)
+	case len(b) > maxCheckpointSize:
+		return nil, fmt.Errorf("witness: the checkpoint at %s exceeds %d bytes", u.Redacted(), maxCheckpointSize)
+	case resp.StatusCode == http.StatusNotFound:
+		return nil, fmt.Errorf("%w: %s answered %s", ErrNotFound, u.Redacted(), resp.Status)
+	case resp.StatusCode != http.StatusOK:
+		return nil, fmt.Errorf("witness: %s answered %s: %.200q", u.Redacted(), resp.Status, firstLine(b))
+	}
+	return b, nil
+}
+
+// parseWitnessURL checks that a witness URL is an absolute http(s) URL.
+func parseWitnessURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, errors.New("witness: the witness URL must be an absolute http(s) URL")
+	}
+	return u, nil
 }
 
 // parseConflict reads a 409 answer: ContentTypeSize and "<size>\n".

@@ -27,6 +27,36 @@
 // proof from that size. AppendCosignatures checks the returned lines against
 // the witness's verifier key and adds them to the checkpoint.
 //
+// # Publishing
+//
+// A Publisher runs the log side continuously. NewPublisher takes the log (a
+// Source: its latest checkpoint, consistency proofs and key; *registry.Log
+// satisfies it), the witnesses to publish to (Targets: URL and cosignature
+// key) and a quorum. Each round (Publish) sends the log's latest checkpoint
+// to every target at once, with a consistency proof from the size that
+// target last cosigned (learnt from its answers, 409s included, and kept in
+// memory), and merges the cosignatures into one note. Run repeats rounds at
+// start, on wake-ups (say, after each append), every interval and, after
+// failures, with a doubling backoff.
+//
+// The notes are kept in a kv.Store shared by every replica of the log: the
+// latest with at least one cosignature and the latest with a quorum
+// (Witnessed), each replaced in one kv.Store.Update only by a larger
+// checkpoint, or merged with a round's cosignatures for the same one, so that
+// neither moves backwards. Attach adds the stored cosignatures to the
+// checkpoint the log serves. Stored notes are verified again when read.
+//
+// A witness that refuses the log's checkpoint because it holds a larger one
+// (409) or because the proof does not match what it holds (422) is asked for
+// its checkpoint (Latest). Only if that checkpoint is signed by the log's own
+// key and the log's current tree does not extend it is it a fault (Fault):
+// ErrRollback when the tree is smaller, ErrFork when its leaves differ. Any
+// other answer (a checkpoint not signed by the log, or consistent with the
+// tree) makes the witness a liar or broken, reported in Status, never a
+// fault: no witness can stop the log by its word alone. A target's fault
+// clears when it cosigns a checkpoint of the log again, for example after the
+// operator restored the log's store.
+//
 // # Verifier side
 //
 // VerifyCosigned checks a checkpoint's log signature and at least a quorum of

@@ -36,6 +36,20 @@ var (
 	ErrNoQuorum = errors.New("witness: not enough cosignatures")
 )
 
+// Faults of the log that a Publisher detects (Publisher.Fault). Each is
+// raised only on cryptographic proof: a checkpoint signed by the log's own key
+// that the log's current tree does not extend, never on a witness's word.
+var (
+	// ErrRollback is a witness holding a checkpoint signed by the log that is
+	// larger than the log's tree: the log lost entries (for example, its
+	// store was restored from an older backup).
+	ErrRollback = errors.New("witness: the log rolled back")
+	// ErrFork is a witness holding a checkpoint signed by the log whose tree
+	// is not a prefix of the log's tree: the log signed two different
+	// histories.
+	ErrFork = errors.New("witness: the log forked")
+)
+
 // ConflictError is the 409 answer: Size is the size of the latest checkpoint
 // the witness cosigned for the log (0 if none), from which the log must prove
 // consistency. errors.Is(err, ErrConflict) holds.
