@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/credence/credence/internal/config"
+	"github.com/credence/credence/internal/testredis"
 	"github.com/credence/credence/registry/merkle"
 	"github.com/credence/credence/registry/witness"
 	"golang.org/x/mod/sumdb/note"
@@ -131,5 +132,55 @@ func TestServerWitnessesOtherRegistries(t *testing.T) {
 	}
 	if resp, b := do(t, "GET", ts2.URL+"/witness/"+otherLogHash()+"/checkpoint", "", ""); resp.StatusCode != http.StatusOK || !bytes.Equal(b, latest) {
 		t.Errorf("cosigned state after restart: %d %s", resp.StatusCode, b)
+	}
+}
+
+// TestWitnessedAcrossProcesses runs the issuer and the registry as separate
+// processes on one Redis, both publishing to another organization's
+// witness: the issuer's appends (a new board's DID) get
+// cosigned, and the registry serves the witnessed checkpoint both share.
+func TestWitnessedAcrossProcesses(t *testing.T) {
+	prefix, master := testredis.Prefix(t), newMasterKey()
+	first, _ := newServer(t, redisRoleConfig(t, prefix, master, config.RoleRegistry))
+	wcfg := testConfig(t)
+	wcfg.WitnessLogs = first.LedgerKey
+	w, wts := newServer(t, wcfg)
+	start := func(role string) string {
+		cfg := redisRoleConfig(t, prefix, master, role)
+		cfg.Witnesses = wts.URL + "/witness=" + w.WitnessKey
+		if err := cfg.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		_, ts := newServer(t, cfg)
+		return ts.URL
+	}
+	reg, iss := start(config.RoleRegistry), start(config.RoleIssuer)
+	createTenant(t, iss, `{"name":"Witnessed Board","jurisdictions":["TX"],"types":["MedicalLicenseCredential"]}`)
+
+	logV, _ := merkle.NewVerifier(first.LedgerKey)
+	wv, _ := witness.NewVerifier(w.WitnessKey)
+	size := func(path string) (int, uint64) {
+		resp, b := do(t, "GET", reg+path, "", "")
+		if resp.StatusCode != http.StatusOK {
+			return resp.StatusCode, 0
+		}
+		cp, err := merkle.Open(b, logV)
+		if err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		return resp.StatusCode, cp.Size
+	}
+	_, latest := size("/registry/checkpoint")
+	if latest < 1 {
+		t.Fatalf("the issuer appended %d ops", latest)
+	}
+	code, witnessed := eventually(t, func() (int, uint64) { return size("/registry/checkpoint/witnessed") },
+		func(code int, n uint64) bool { return code == http.StatusOK && n >= latest })
+	if code != http.StatusOK || witnessed < latest {
+		t.Fatalf("witnessed checkpoint: %d, size %d of %d", code, witnessed, latest)
+	}
+	_, signed := do(t, "GET", reg+"/registry/checkpoint/witnessed", "", "")
+	if _, err := witness.VerifyCosigned(signed, logV, []note.Verifier{wv}, 1); err != nil {
+		t.Errorf("witnessed checkpoint: %v\n%s", err, signed)
 	}
 }
