@@ -140,23 +140,12 @@ type BundleOp struct {
 	Inclusion merkle.InclusionProof `json:"inclusion"`
 }
 
-// Bundle builds the proof bundle of ops against the latest checkpoint, as JSON.
+// Bundle builds the proof bundle of ops against the latest checkpoint, as
+// JSON, or against the latest witnessed one (see WithCosignatures).
 func (l *Log) Bundle(ctx context.Context, ops []SubjectOp) (json.RawMessage, error) {
-	signed, err := l.Checkpoint(ctx)
+	signed, cp, err := l.bundleCheckpoint(ctx, ops)
 	if err != nil {
 		return nil, err
-	}
-	cp, err := merkle.Open(signed, l.verifier)
-	if err != nil {
-		return nil, fmt.Errorf("the log's own checkpoint does not verify: %w", err)
-	}
-	if n := len(ops); n > 0 && ops[n-1].Index >= cp.Size { // appended after the latest checkpoint
-		if signed, err = l.SignCheckpoint(ctx); err != nil {
-			return nil, err
-		}
-		if cp, err = merkle.Open(signed, l.verifier); err != nil {
-			return nil, err
-		}
 	}
 	b := Bundle{Checkpoint: string(signed)}
 	for _, so := range ops {
@@ -169,20 +158,59 @@ func (l *Log) Bundle(ctx context.Context, ops []SubjectOp) (json.RawMessage, err
 	return marshalNoEscape(b)
 }
 
+// bundleCheckpoint is the checkpoint a bundle of ops is proved against: the
+// latest witnessed one if it covers them, else the latest (signed now if
+// the ops are newer than the saved one), with the cosignatures it has.
+func (l *Log) bundleCheckpoint(ctx context.Context, ops []SubjectOp) ([]byte, merkle.Checkpoint, error) {
+	covers := func(cp merkle.Checkpoint) bool { return len(ops) == 0 || ops[len(ops)-1].Index < cp.Size }
+	if l.cosigs != nil {
+		if w, err := l.cosigs.Witnessed(ctx); err == nil {
+			if cp, err := merkle.Open(w, l.verifier); err == nil && covers(cp) {
+				return w, cp, nil
+			}
+		}
+	}
+	signed, err := l.Checkpoint(ctx)
+	if err != nil {
+		return nil, merkle.Checkpoint{}, err
+	}
+	cp, err := merkle.Open(signed, l.verifier)
+	if err != nil {
+		return nil, merkle.Checkpoint{}, fmt.Errorf("the log's own checkpoint does not verify: %w", err)
+	}
+	if !covers(cp) { // appended after the latest checkpoint
+		if signed, err = l.SignCheckpoint(ctx); err != nil {
+			return nil, merkle.Checkpoint{}, err
+		}
+		if cp, err = merkle.Open(signed, l.verifier); err != nil {
+			return nil, merkle.Checkpoint{}, err
+		}
+	}
+	if l.cosigs != nil {
+		if attached, err := l.cosigs.Attach(ctx, signed); err == nil {
+			signed = attached
+		}
+	}
+	return signed, cp, nil
+}
+
 // VerifyLedgerProof verifies the ledgerProof of a did:credence resolution's
 // document metadata: the base64url (no padding) of a Bundle (VerifyBundle).
-func VerifyLedgerProof(proof string, v note.Verifier) (SubjectState, error) {
+func VerifyLedgerProof(proof string, v note.Verifier, checks ...func(signed []byte) error) (SubjectState, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(proof)
 	if err != nil {
 		return SubjectState{}, fmt.Errorf("%w: ledgerProof is not base64url: %w", merkle.ErrBadProof, err)
 	}
-	return VerifyBundle(raw, v)
+	return VerifyBundle(raw, v, checks...)
 }
 
 // VerifyBundle checks a bundle offline: the checkpoint is signed by the log key,
 // every op is included in that checkpoint's tree, and the chain replays under the
-// ledger rules. It returns the subject's state at the last op.
-func VerifyBundle(raw []byte, v note.Verifier) (SubjectState, error) {
+// ledger rules. It returns the subject's state at the last op. Each check is
+// run on the bundle's signed checkpoint after the log's signature verified:
+// a verifier that requires witnesses passes one that checks their
+// cosignatures (witness.VerifyCosigned with a quorum).
+func VerifyBundle(raw []byte, v note.Verifier, checks ...func(signed []byte) error) (SubjectState, error) {
 	var b Bundle
 	if err := json.Unmarshal(raw, &b); err != nil {
 		return SubjectState{}, fmt.Errorf("%w: bundle: %w", merkle.ErrBadProof, err)
@@ -190,6 +218,11 @@ func VerifyBundle(raw []byte, v note.Verifier) (SubjectState, error) {
 	cp, err := merkle.Open([]byte(b.Checkpoint), v)
 	if err != nil {
 		return SubjectState{}, err
+	}
+	for _, check := range checks {
+		if err := check([]byte(b.Checkpoint)); err != nil {
+			return SubjectState{}, err
+		}
 	}
 	var st SubjectState
 	var hashes []string

@@ -49,6 +49,8 @@ type Log struct {
 
 	// gate, when set, is asked before every append; an error refuses it.
 	gate func() error
+	// cosigs, when set, gives proof bundles their witnesses' cosignatures.
+	cosigs Cosignatures
 }
 
 // LogOption configures a Log.
@@ -92,6 +94,23 @@ func WithRetiredStewards(keys ...string) LogOption {
 // error's text, and nothing is appended (reads keep working). The server uses
 // it to stop writing when a witness proves the log rolled back or forked.
 func WithWriteGate(gate func() error) LogOption { return func(l *Log) { l.gate = gate } }
+
+// Cosignatures is what a Log needs of the witnesses of its checkpoints
+// (witness.Publisher) to put their cosignatures in proof bundles.
+type Cosignatures interface {
+	// Attach returns signed with the cosignatures collected for it.
+	Attach(ctx context.Context, signed []byte) ([]byte, error)
+	// Witnessed returns the latest checkpoint a quorum of witnesses cosigned.
+	Witnessed(ctx context.Context) ([]byte, error)
+}
+
+// WithCosignatures makes Bundle prove ops against the latest checkpoint a
+// quorum of witnesses cosigned, cosignatures included, when that checkpoint
+// covers them, and otherwise against the latest checkpoint with the
+// cosignatures collected for it so far. A failure of c leaves the bundle on
+// the log's own signature (it stays valid; a verifier that requires
+// cosignatures refuses it).
+func WithCosignatures(c Cosignatures) LogOption { return func(l *Log) { l.cosigs = c } }
 
 // NewLog returns the registry service. signer signs checkpoints; its name is the
 // log's origin and verifier is its public counterpart.

@@ -72,7 +72,7 @@ func (s *Server) openLedger(ctx context.Context, host string) error {
 		return err
 	}
 	s.ledger = registry.NewLog(st, signer, verifier, registry.WithStewards(gov.stewards...), registry.WithRetiredStewards(gov.retired...),
-		registry.WithWriteGate(s.writeGate))
+		registry.WithWriteGate(s.writeGate), registry.WithCosignatures(cosignatures{s}))
 	return nil
 }
 

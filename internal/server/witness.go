@@ -49,6 +49,24 @@ func (s *Server) writeGate() error {
 	return s.publisher.Fault()
 }
 
+// cosignatures gives the ledger's proof bundles the publisher's
+// cosignatures (none without --witnesses).
+type cosignatures struct{ s *Server }
+
+func (c cosignatures) Attach(ctx context.Context, signed []byte) ([]byte, error) {
+	if c.s.publisher == nil {
+		return signed, nil
+	}
+	return c.s.publisher.Attach(ctx, signed)
+}
+
+func (c cosignatures) Witnessed(ctx context.Context) ([]byte, error) {
+	if c.s.publisher == nil {
+		return nil, witness.ErrNotFound
+	}
+	return c.s.publisher.Witnessed(ctx)
+}
+
 // openPublisher builds the publisher of --witnesses (none configured: nil).
 func (s *Server) openPublisher() error {
 	ws := s.cfg.WitnessList()

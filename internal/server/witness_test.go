@@ -11,6 +11,7 @@ import (
 
 	"github.com/credence/credence/internal/config"
 	"github.com/credence/credence/internal/testredis"
+	"github.com/credence/credence/registry"
 	"github.com/credence/credence/registry/merkle"
 	"github.com/credence/credence/registry/witness"
 	"golang.org/x/mod/sumdb/note"
@@ -155,7 +156,7 @@ func TestWitnessedAcrossProcesses(t *testing.T) {
 		return ts.URL
 	}
 	reg, iss := start(config.RoleRegistry), start(config.RoleIssuer)
-	createTenant(t, iss, `{"name":"Witnessed Board","jurisdictions":["TX"],"types":["MedicalLicenseCredential"]}`)
+	board := createTenant(t, iss, `{"name":"Witnessed Board","jurisdictions":["TX"],"types":["MedicalLicenseCredential"]}`)
 
 	logV, _ := merkle.NewVerifier(first.LedgerKey)
 	wv, _ := witness.NewVerifier(w.WitnessKey)
@@ -179,8 +180,24 @@ func TestWitnessedAcrossProcesses(t *testing.T) {
 	if code != http.StatusOK || witnessed < latest {
 		t.Fatalf("witnessed checkpoint: %d, size %d of %d", code, witnessed, latest)
 	}
+	quorum := func(signed []byte) error {
+		_, err := witness.VerifyCosigned(signed, logV, []note.Verifier{wv}, 1)
+		return err
+	}
 	_, signed := do(t, "GET", reg+"/registry/checkpoint/witnessed", "", "")
-	if _, err := witness.VerifyCosigned(signed, logV, []note.Verifier{wv}, 1); err != nil {
+	if err := quorum(signed); err != nil {
 		t.Errorf("witnessed checkpoint: %v\n%s", err, signed)
+	}
+	// The board's DID resolves with a ledger proof an offline verifier can
+	// hold to the witness's cosignature.
+	resp, body := do(t, "GET", reg+"/1.0/identifiers/"+board.Issuer.DID, "", "")
+	var res struct {
+		DIDDocumentMetadata struct{ LedgerProof string } `json:"didDocumentMetadata"`
+	}
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &res) != nil {
+		t.Fatalf("resolve the board: %d %s", resp.StatusCode, body)
+	}
+	if _, err := registry.VerifyLedgerProof(res.DIDDocumentMetadata.LedgerProof, logV, quorum); err != nil {
+		t.Errorf("the board's ledger proof is not witnessed: %v", err)
 	}
 }
