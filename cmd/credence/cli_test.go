@@ -261,9 +261,23 @@ func TestDIDResolveLocal(t *testing.T) {
 // testServer starts a real Credence handler on a fresh data dir.
 func testServer(t *testing.T, adjust ...func(*config.Config)) (*server.Server, *httptest.Server, config.Config) {
 	t.Helper()
+	n := startNode(t, t.TempDir(), adjust...)
+	return n.srv, n.ts, n.cfg
+}
+
+// node is a Credence server on a data dir that a test stops and restarts.
+type node struct {
+	srv *server.Server
+	ts  *httptest.Server
+	cfg config.Config
+}
+
+// startNode starts a real Credence handler on dir (stopped at the test's
+// end, or by stop).
+func startNode(t *testing.T, dir string, adjust ...func(*config.Config)) *node {
+	t.Helper()
 	cfg := config.Defaults()
-	cfg.DataDir = t.TempDir()
-	cfg.AdminToken = testAdminToken
+	cfg.DataDir, cfg.AdminToken = dir, testAdminToken
 	for _, f := range adjust {
 		f(&cfg)
 	}
@@ -280,8 +294,17 @@ func testServer(t *testing.T, adjust ...func(*config.Config)) (*server.Server, *
 	}
 	ts.Config.Handler = srv.Handler()
 	ts.Start()
-	t.Cleanup(func() { ts.Close(); srv.Close() })
-	return srv, ts, cfg
+	n := &node{srv, ts, cfg}
+	t.Cleanup(n.stop)
+	return n
+}
+
+func (n *node) stop() {
+	if n.ts != nil {
+		n.ts.Close()
+		n.srv.Close()
+		n.ts = nil
+	}
 }
 
 func httpDo(t *testing.T, method, url, token, body string) (int, []byte) {

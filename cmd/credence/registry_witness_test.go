@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"encoding/json"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,48 +12,10 @@ import (
 	"time"
 
 	"github.com/credence/credence/internal/config"
-	"github.com/credence/credence/internal/server"
 	"github.com/credence/credence/registry/merkle"
 	"github.com/credence/credence/registry/witness"
 	"golang.org/x/mod/sumdb/note"
 )
-
-// node is a Credence server on a data dir that a test stops and restarts.
-type node struct {
-	srv *server.Server
-	ts  *httptest.Server
-}
-
-func startNode(t *testing.T, dir string, adjust func(*config.Config)) *node {
-	t.Helper()
-	cfg := config.Defaults()
-	cfg.DataDir, cfg.AdminToken = dir, testAdminToken
-	if adjust != nil {
-		adjust(&cfg)
-	}
-	ts := httptest.NewUnstartedServer(http.NotFoundHandler())
-	cfg.PublicURL = "http://" + ts.Listener.Addr().String()
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	srv, err := server.New(t.Context(), cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts.Config.Handler = srv.Handler()
-	ts.Start()
-	n := &node{srv, ts}
-	t.Cleanup(n.stop)
-	return n
-}
-
-func (n *node) stop() {
-	if n.ts != nil {
-		n.ts.Close()
-		n.srv.Close()
-		n.ts = nil
-	}
-}
 
 // checkpointOf GETs a checkpoint note of the node and opens it with the
 // node's ledger key.
@@ -119,7 +79,7 @@ func copyFile(t *testing.T, from, to string) {
 // back.
 func TestWitnessedLedger(t *testing.T) {
 	dirA, dirB := t.TempDir(), t.TempDir()
-	a := startNode(t, dirA, nil)
+	a := startNode(t, dirA)
 	ledgerKey := a.srv.LedgerKey
 	a.stop()
 	b := startNode(t, dirB, func(c *config.Config) { c.WitnessLogs = ledgerKey })

@@ -298,6 +298,23 @@ func (c *Config) TrustedProxyList() []string {
 	return splitList(c.TrustedProxies)
 }
 
+// StewardList is --steward-keys as a list.
+func (c *Config) StewardList() []string { return splitList(c.StewardKeys) }
+
+// RetiredStewardList is --retired-steward-keys as a list.
+func (c *Config) RetiredStewardList() []string { return splitList(c.RetiredStewards) }
+
+// splitList splits a comma-separated setting, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // TLS reports whether the server terminates TLS itself.
 func (c *Config) TLS() bool { return c.TLSCert != "" || c.TLSSelfSigned }
 

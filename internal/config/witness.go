@@ -63,14 +63,3 @@ func (c *Config) validateWitnesses(bad func(name, format string, args ...any)) {
 		}
 	}
 }
-
-// splitList splits a comma-separated setting, dropping empty items.
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
-}

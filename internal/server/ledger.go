@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/credence/credence/did"
 	"github.com/credence/credence/internal/trustapi"
@@ -89,7 +88,7 @@ func (s *Server) governance(ctx context.Context) (governance, error) {
 	if err != nil {
 		return governance{}, err
 	}
-	g := governance{stewards: splitKeys(s.cfg.StewardKeys), retired: splitKeys(s.cfg.RetiredStewards)}
+	g := governance{stewards: s.cfg.StewardList(), retired: s.cfg.RetiredStewardList()}
 	if len(g.stewards) == 0 {
 		g.stewards = []string{own.Multikey}
 	}
@@ -119,16 +118,6 @@ func (s *Server) governance(ctx context.Context) (governance, error) {
 	return g, nil
 }
 
-func splitKeys(s string) []string {
-	var out []string
-	for _, k := range strings.Split(s, ",") {
-		if k = strings.TrimSpace(k); k != "" {
-			out = append(out, k)
-		}
-	}
-	return out
-}
-
 // stewardIdentity is this server's steward key, made once and shared by
 // every replica (the kv store is shared in the Redis mode).
 type stewardIdentity struct {
@@ -137,30 +126,14 @@ type stewardIdentity struct {
 }
 
 func (s *Server) stewardIdentity(ctx context.Context) (stewardIdentity, error) {
-	var id stewardIdentity
-	b, err := s.store.Get(ctx, "registry", "steward")
-	if err == nil {
-		return id, json.Unmarshal(b, &id)
-	}
-	if !errors.Is(err, kv.ErrNotFound) {
-		return id, err
-	}
-	k, err := s.keys.Generate(ctx, keys.Ed25519, "trust registry steward")
-	if err != nil {
-		return id, err
-	}
-	mk, err := did.EncodeMultikey(k.Public)
-	if err != nil {
-		return id, err
-	}
-	id = stewardIdentity{KeyID: k.ID, Multikey: mk}
-	b, _ = json.Marshal(id)
-	if err := s.store.Create(ctx, "registry", "steward", b); errors.Is(err, kv.ErrExists) {
-		return s.stewardIdentity(ctx) // another replica made it first
-	} else if err != nil {
-		return id, err
-	}
-	return id, nil
+	return registryRecord(ctx, s.store, "steward", func() (stewardIdentity, error) {
+		k, err := s.keys.Generate(ctx, keys.Ed25519, "trust registry steward")
+		if err != nil {
+			return stewardIdentity{}, err
+		}
+		mk, err := did.EncodeMultikey(k.Public)
+		return stewardIdentity{KeyID: k.ID, Multikey: mk}, err
+	})
 }
 
 func (s *Server) ledgerStore(ctx context.Context) (registry.Store, error) {
@@ -179,24 +152,33 @@ func (s *Server) ledgerStore(ctx context.Context) (registry.Store, error) {
 }
 
 func (s *Server) ledgerIdentity(ctx context.Context, host string) (ledgerIdentity, error) {
-	var id ledgerIdentity
-	b, err := s.store.Get(ctx, "registry", "identity")
-	if err == nil {
-		return id, json.Unmarshal(b, &id)
+	return registryRecord(ctx, s.store, "identity", func() (ledgerIdentity, error) {
+		k, err := s.keys.Generate(ctx, keys.Ed25519, "registry checkpoints")
+		return ledgerIdentity{KeyID: k.ID, Origin: host + "/registry"}, err
+	})
+}
+
+// registryRecord returns the JSON record under key in the "registry"
+// bucket, made by mk when there is none yet (on first start); when another
+// replica stores one first, that one wins (the kv store is shared in the
+// Redis mode).
+func registryRecord[T any](ctx context.Context, store kv.Store, key string, mk func() (T, error)) (T, error) {
+	var rec T
+	b, err := store.Get(ctx, "registry", key)
+	if errors.Is(err, kv.ErrNotFound) {
+		if rec, err = mk(); err != nil {
+			return rec, err
+		}
+		b, _ = json.Marshal(rec)
+		if err = store.Create(ctx, "registry", key, b); err == nil {
+			return rec, nil
+		}
+		if errors.Is(err, kv.ErrExists) {
+			b, err = store.Get(ctx, "registry", key)
+		}
 	}
-	if !errors.Is(err, kv.ErrNotFound) {
-		return id, err
-	}
-	k, err := s.keys.Generate(ctx, keys.Ed25519, "registry checkpoints")
 	if err != nil {
-		return id, err
+		return rec, err
 	}
-	id = ledgerIdentity{KeyID: k.ID, Origin: host + "/registry"}
-	b, _ = json.Marshal(id)
-	if err := s.store.Create(ctx, "registry", "identity", b); errors.Is(err, kv.ErrExists) {
-		return s.ledgerIdentity(ctx, host) // another replica made it first
-	} else if err != nil {
-		return id, err
-	}
-	return id, nil
+	return rec, json.Unmarshal(b, &rec)
 }

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/credence/credence/internal/config"
 	"github.com/credence/credence/internal/keys"
-	"github.com/credence/credence/internal/kv"
 	"github.com/credence/credence/internal/registryapi"
 	"github.com/credence/credence/registry"
 	"github.com/credence/credence/registry/merkle"
@@ -125,26 +123,10 @@ type witnessIdentity struct {
 }
 
 func (s *Server) witnessIdentity(ctx context.Context, host string) (witnessIdentity, error) {
-	var id witnessIdentity
-	b, err := s.store.Get(ctx, "registry", "witness")
-	if err == nil {
-		return id, json.Unmarshal(b, &id)
-	}
-	if !errors.Is(err, kv.ErrNotFound) {
-		return id, err
-	}
-	k, err := s.keys.Generate(ctx, keys.Ed25519, "witness cosignatures")
-	if err != nil {
-		return id, err
-	}
-	id = witnessIdentity{KeyID: k.ID, Name: host + "/witness"}
-	b, _ = json.Marshal(id)
-	if err := s.store.Create(ctx, "registry", "witness", b); errors.Is(err, kv.ErrExists) {
-		return s.witnessIdentity(ctx, host) // another replica made it first
-	} else if err != nil {
-		return id, err
-	}
-	return id, nil
+	return registryRecord(ctx, s.store, "witness", func() (witnessIdentity, error) {
+		k, err := s.keys.Generate(ctx, keys.Ed25519, "witness cosignatures")
+		return witnessIdentity{KeyID: k.ID, Name: host + "/witness"}, err
+	})
 }
 
 // openWitness builds the witness of --witness-logs (none configured: nil).

@@ -43,24 +43,9 @@ func Add(ctx context.Context, c *http.Client, witnessURL string, oldSize uint64,
 	}
 	u = u.JoinPath("add-checkpoint")
 	body := AddRequest{OldSize: oldSize, Proof: proof, Checkpoint: signed}.Marshal()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
+	resp, b, err := exchange(ctx, c, http.MethodPost, u, body, maxResponseSize)
 	if err != nil {
-		return nil, fmt.Errorf("witness: %w", err)
-	}
-	if c == nil {
-		c = http.DefaultClient
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("witness: add-checkpoint to %s: %w", u.Redacted(), err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("witness: reading the answer of %s: %w", u.Redacted(), err)
-	}
-	if len(b) > maxResponseSize {
-		return nil, fmt.Errorf("witness: the answer of %s exceeds %d bytes", u.Redacted(), maxResponseSize)
+		return nil, err
 	}
 	switch resp.StatusCode {
 	case http.StatusOK:
@@ -96,30 +81,45 @@ func Latest(ctx context.Context, c *http.Client, witnessURL, origin string) ([]b
 	}
 	h := sha256.Sum256([]byte(origin))
 	u = u.JoinPath(hex.EncodeToString(h[:]), "checkpoint")
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		return nil, fmt.Errorf("witness: %w", err)
-	}
-	if c == nil {
-		c = http.DefaultClient
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("witness: fetching %s: %w", u.Redacted(), err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxCheckpointSize+1))
+	resp, b, err := exchange(ctx, c, http.MethodGet, u, nil, maxCheckpointSize)
 	switch {
 	case err != nil:
-		return nil, fmt.Errorf("witness: reading %s: %w", u.Redacted(), err)
-	case len(b) > maxCheckpointSize:
-		return nil, fmt.Errorf("witness: the checkpoint at %s exceeds %d bytes", u.Redacted(), maxCheckpointSize)
+		return nil, err
 	case resp.StatusCode == http.StatusNotFound:
 		return nil, fmt.Errorf("%w: %s answered %s", ErrNotFound, u.Redacted(), resp.Status)
 	case resp.StatusCode != http.StatusOK:
 		return nil, fmt.Errorf("witness: %s answered %s: %.200q", u.Redacted(), resp.Status, firstLine(b))
 	}
 	return b, nil
+}
+
+// exchange makes one request to a witness (c nil: http.DefaultClient) and
+// reads its answer, refusing one over limit bytes.
+func exchange(ctx context.Context, c *http.Client, method string, u *url.URL, body []byte, limit int) (*http.Response, []byte, error) {
+	var r io.Reader
+	if body != nil {
+		r = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), r)
+	if err != nil {
+		return nil, nil, fmt.Errorf("witness: %w", err)
+	}
+	if c == nil {
+		c = http.DefaultClient
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return nil, nil, fmt.Errorf("witness: %s %s: %w", method, u.Redacted(), err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, int64(limit)+1))
+	if err != nil {
+		return nil, nil, fmt.Errorf("witness: reading the answer of %s: %w", u.Redacted(), err)
+	}
+	if len(b) > limit {
+		return nil, nil, fmt.Errorf("witness: the answer of %s exceeds %d bytes", u.Redacted(), limit)
+	}
+	return resp, b, nil
 }
 
 // parseWitnessURL checks that a witness URL is an absolute http(s) URL.
