@@ -46,6 +46,7 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 
 func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 	log := newLogger(cfg, stderr)
+	gogc := server.TuneGC(os.Getenv)
 	// Listen first: server.New records a new admin token, which must then be shown,
 	// so nothing that can fail may come between the two.
 	ln, err := net.Listen("tcp", cfg.Addr)
@@ -71,7 +72,7 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		log.Warn("created a new master key file in the data dir; back it up: without it the stored keys cannot be decrypted")
 	}
 	log.Info("credence is ready", "url", cfg.PublicURL, "listen", ln.Addr().String(), "did", srv.ServiceDID, "roles", cfg.Roles,
-		"storage", map[bool]string{true: "redis", false: "embedded"}[cfg.Redis != ""], "data", cfg.DataDir, "ledgerKey", srv.LedgerKey)
+		"storage", map[bool]string{true: "redis", false: "embedded"}[cfg.Redis != ""], "data", cfg.DataDir, "ledgerKey", srv.LedgerKey, "gogc", gogc)
 	if srv.WitnessKey != "" {
 		// Public: the registries this server witnesses configure it in their --witnesses.
 		log.Info("witnessing other registries' logs", "witnessKey", srv.WitnessKey, "logs", cfg.WitnessLogList())

@@ -18,6 +18,7 @@ import (
 	"github.com/credence/credence/registry"
 	"github.com/credence/credence/vc"
 	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Roles. A process serves the roles of --roles (config.AllRoles by
@@ -80,7 +81,8 @@ func (s *Server) Routes() []Route { return slices.Clone(s.routeTable) }
 type wiring struct {
 	ctx    context.Context // background work ends with it (Close)
 	engine *gin.Engine
-	admin  gin.IRoutes // requires the admin scope
+	prom   prometheus.Registerer // GET /metrics
+	admin  gin.IRoutes           // requires the admin scope
 	dids   *didapi.API
 	keys   *did.Resolver // verification keys: the ledger's current state
 	issuer *issuer.Service
@@ -175,7 +177,7 @@ func (s *Server) mountVerifier(w *wiring) error {
 	if err := s.openTrustIndex(w.ctx); err != nil {
 		return err
 	}
-	return s.verifierRoutes(w.ctx, w.engine, w.admin, s.newVerifier(w.ctx, w.issuer, w.keys))
+	return s.verifierRoutes(w, s.newVerifier(w.ctx, w.issuer, w.keys))
 }
 
 func (s *Server) mountRegistry(w *wiring) error {

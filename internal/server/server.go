@@ -35,6 +35,7 @@ import (
 	"github.com/credence/credence/registry/witness"
 	"github.com/credence/credence/vc/secure"
 	"github.com/credence/credence/verifier"
+	"github.com/credence/credence/verifier/audit"
 	walletapi "github.com/credence/credence/wallet-api"
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
@@ -65,6 +66,8 @@ type Server struct {
 	witness   *witness.Witness
 	// verifier is the verification pipeline the HTTP routes run.
 	verifier *verifier.Verifier
+	// decisions is the verifier role's audit log (nil in other roles).
+	decisions *audit.Log
 	// stop ends background work (registry event watchers) on Close.
 	stop context.CancelFunc
 	// routeTable is every route served, with its role (Routes).
@@ -216,7 +219,7 @@ func (s *Server) routes(ctx context.Context, hosted *didapi.Hosted) (http.Handle
 	e.GET("/metrics", gin.WrapH(promhttp.HandlerFor(prom, promhttp.HandlerOpts{})))
 	s.openAPIRoutes(e)
 
-	w := s.wire(ctx, e, hosted)
+	w := s.wire(ctx, e, prom, hosted)
 	w.dids.WebRoutes(e) // the service's did:web, in every role
 	if err := s.mountRoles(w); err != nil {
 		return nil, err
@@ -228,7 +231,7 @@ func (s *Server) routes(ctx context.Context, hosted *didapi.Hosted) (http.Handle
 }
 
 // wire builds what the roles' routes share; it starts no background work.
-func (s *Server) wire(ctx context.Context, e *gin.Engine, hosted *didapi.Hosted) *wiring {
+func (s *Server) wire(ctx context.Context, e *gin.Engine, prom prometheus.Registerer, hosted *didapi.Hosted) *wiring {
 	web := did.WithMethod("web", didapi.LocalWeb{
 		Hosted: hosted,
 		Remote: did.NewWebMethod(s.cfg.WebTimeout, s.cfg.WebAllowPrivate, did.WithWebMaxBytes(s.cfg.WebMaxBytes)),
@@ -241,7 +244,7 @@ func (s *Server) wire(ctx context.Context, e *gin.Engine, hosted *didapi.Hosted)
 	// version in effect when it was signed (a versioned resolution,
 	// vc.DIDKeys); a deactivated issuer verifies nothing.
 	keyResolver := did.NewResolver(web, did.WithMethod("credence", registry.DIDMethod{Log: s.ledger, Current: true}, 0))
-	return &wiring{ctx: ctx, engine: e, admin: e.Group("/", httpx.Require(s.tokens, s.log, auth.ScopeAdmin)),
+	return &wiring{ctx: ctx, engine: e, prom: prom, admin: e.Group("/", httpx.Require(s.tokens, s.log, auth.ScopeAdmin)),
 		dids: &didapi.API{Resolver: resolver, Hosted: hosted, Log: s.log}, keys: keyResolver,
 		issuer: s.newIssuer(hosted, resolver)}
 }

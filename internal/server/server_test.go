@@ -23,6 +23,7 @@ import (
 
 	"github.com/credence/credence/internal/config"
 	"github.com/credence/credence/internal/testredis"
+	"github.com/credence/credence/vc/healthcare/synth"
 )
 
 func TestMain(m *testing.M) { testredis.Main(m) }
@@ -190,8 +191,24 @@ func TestMetricsRequestIDsAndProblems(t *testing.T) {
 		p["type"] != "urn:credence:problem:not-found" || p["requestId"] == "" {
 		t.Errorf("unknown route: %d %s %s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
 	}
+	// Two verifications, one after the other: two audited decisions, in
+	// a store write each (a lone caller never waits for company).
+	tx := createTenant(t, ts.URL, `{"name":"Texas Medical Board","jurisdictions":["TX"],"types":["MedicalLicenseCredential"]}`)
+	resp, out := do(t, "POST", ts.URL+"/issuers/"+tx.Issuer.ID+"/credentials/issue", tx.Token, licenseBody(t, activeLicense(synth.New(5)), "jwt"))
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("issue: %d %s", resp.StatusCode, out)
+	}
+	var issued struct{ VerifiableCredential json.RawMessage }
+	_ = json.Unmarshal(out, &issued)
+	req, _ := json.Marshal(map[string]any{"verifiableCredential": issued.VerifiableCredential})
+	for range 2 {
+		if resp, out := do(t, "POST", ts.URL+"/credentials/verify", "", string(req)); resp.StatusCode != http.StatusOK {
+			t.Fatalf("verify: %d %s", resp.StatusCode, out)
+		}
+	}
 	_, metrics := do(t, "GET", ts.URL+"/metrics", "", "")
 	for _, want := range []string{
+		"credence_audit_appends_total 2\n", "credence_audit_writes_total 2\n",
 		`credence_http_requests_total{code="200",method="GET",route="/healthz"} 3`,
 		`credence_http_requests_total{code="404",method="GET",route="unmatched"} 1`,
 		`credence_http_request_duration_seconds_bucket{method="GET",route="/healthz"`,

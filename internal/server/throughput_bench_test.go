@@ -54,9 +54,12 @@ import (
 // the cost of a verification, measured without the load generator's CPU.
 // above-floor-% leaves out the floor: what Credence's own request handling
 // (routing, middleware, decoding, the audit append, encoding) adds.
+// http-external also reports audit-entries/write: how many decisions
+// shared each audit store write (group commit; an fsync each on bbolt).
 //
 //	go test -run '^$' -bench VerifyThroughput -benchtime 20000x ./internal/server
 func BenchmarkVerifyThroughput(b *testing.B) {
+	b.Logf("GOGC=%s, as credence serve runs", TuneGC(os.Getenv))
 	cfg := testConfig(b)
 	cfg.AnonymousRate = 0 // every request comes from one address, without a token
 	s, err := New(context.Background(), cfg, slog.New(slog.DiscardHandler))
@@ -160,7 +163,10 @@ func BenchmarkVerifyThroughput(b *testing.B) {
 			floorCPU = external(b, floor.URL, file, libCPU)
 		})
 		b.Run(string(f)+"/http-external", func(b *testing.B) {
+			st0 := s.decisions.Stats()
 			cpu := external(b, ts.URL, file, libCPU)
+			st := s.decisions.Stats()
+			b.ReportMetric(float64(st.Appends-st0.Appends)/float64(st.Writes-st0.Writes), "audit-entries/write")
 			if libCPU > 0 && floorCPU > 0 {
 				b.ReportMetric(100*(cpu-floorCPU-libCPU)/libCPU, "above-floor-%")
 			}

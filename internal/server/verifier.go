@@ -22,12 +22,14 @@ import (
 	"github.com/credence/credence/internal/verifierapi"
 	"github.com/credence/credence/verifier"
 	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // verifierRoutes mounts the verifier role: VC-API verify (anyone, or a
 // verifier tenant with its policy), verifier tenants (admin), presentation
 // requests and challenges.
-func (s *Server) verifierRoutes(ctx context.Context, e *gin.Engine, admin gin.IRoutes, v *verifier.Verifier) error {
+func (s *Server) verifierRoutes(w *wiring, v *verifier.Verifier) error {
+	ctx, e, admin := w.ctx, w.engine, w.admin
 	tenants := &verifier.Tenants{Store: s.store, Tokens: issuerTokens{s.tokens}}
 	requests := &verifier.Requests{Store: s.store, BaseURL: s.cfg.PublicURL}
 	signer, err := s.auditSigner(ctx)
@@ -35,6 +37,8 @@ func (s *Server) verifierRoutes(ctx context.Context, e *gin.Engine, admin gin.IR
 		return err
 	}
 	decisions := audit.New(s.store, signer)
+	s.decisions = decisions
+	w.prom.MustRegister(auditCollector{decisions})
 	api := &verifierapi.API{Verifier: v, Tenants: tenants, Requests: requests, Log: s.log,
 		FHIR:   verifier.FHIROptions{Watchable: true}, // every tenant can register watch-lists
 		Record: func(ctx context.Context, d verifierapi.Decision) error { return recordDecision(ctx, decisions, d) }}
@@ -210,4 +214,21 @@ func hourly(ctx context.Context, fn func(now time.Time)) {
 			fn(now)
 		}
 	}
+}
+
+// auditCollector exports how the decision audit log's group commit shares
+// its store writes.
+type auditCollector struct{ l *audit.Log }
+
+var (
+	auditAppends = prometheus.NewDesc("credence_audit_appends_total", "Verification decisions stored in the audit log by this process.", nil, nil)
+	auditWrites  = prometheus.NewDesc("credence_audit_writes_total", "Store writes (batches; an fsync each on the embedded store) that stored them.", nil, nil)
+)
+
+func (c auditCollector) Describe(ch chan<- *prometheus.Desc) { ch <- auditAppends; ch <- auditWrites }
+
+func (c auditCollector) Collect(ch chan<- prometheus.Metric) {
+	st := c.l.Stats()
+	ch <- prometheus.MustNewConstMetric(auditAppends, prometheus.CounterValue, float64(st.Appends))
+	ch <- prometheus.MustNewConstMetric(auditWrites, prometheus.CounterValue, float64(st.Writes))
 }

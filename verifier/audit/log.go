@@ -51,7 +51,20 @@ type Log struct {
 
 	mu     sync.Mutex
 	chains map[string]*chainState
+
+	appended, writes atomic.Uint64 // Stats
 }
+
+// Stats counts what a Log has stored since it was made.
+type Stats struct {
+	// Appends is the number of entries stored; Writes, the number of store
+	// writes (batches) that stored them. Appends/Writes is how well group
+	// commit shares each write (an fsync on bbolt, a round trip on Redis).
+	Appends, Writes uint64
+}
+
+// Stats returns what l has stored so far.
+func (l *Log) Stats() Stats { return Stats{Appends: l.appended.Load(), Writes: l.writes.Load()} }
 
 // chainState is a chain's queue of appends and what this process knows of
 // its head. While the queue is not empty one committer goroutine runs for
@@ -67,9 +80,13 @@ type chainState struct {
 	seq   uint64
 	hash  string
 	// last is when the committer last finished a batch (monotonic); busy,
-	// whether other appends came while it was written.
+	// whether other appends came while it was written; took, when it last
+	// took a batch, and gap, the mean time between the appends of that
+	// batch's cycle (from the take before to it).
 	last time.Time
 	busy bool
+	took time.Time
+	gap  time.Duration
 }
 
 // pending is one Append waiting for its batch.
@@ -99,11 +116,17 @@ func (p *pending) finish(e Entry, err error) {
 // Option configures a Log.
 type Option func(*Log)
 
-// WithClock sets the clock that stamps entries and heads.
+// WithClock sets the clock that stamps entries and heads and times the
+// commit delay.
 func WithClock(now func() time.Time) Option { return func(l *Log) { l.now = now } }
 
 // DefaultCommitDelay is the commit delay of a Log without WithCommitDelay.
-const DefaultCommitDelay = time.Millisecond
+// Under BenchmarkVerifyThroughput's load (32 clients, about 3,000
+// decisions/s on 2 cores, bbolt) it doubles the decisions per write from
+// about 8 (1 ms, a fixed step) to about 16, for 5 to 10% less CPU per
+// verification, while the median latency (about 10 ms, queueing for the
+// CPU) does not grow.
+const DefaultCommitDelay = 2 * time.Millisecond
 
 // WithCommitDelay sets the commit delay: when several callers append to a
 // chain at once (appends arrived while its previous batch was written, less
@@ -223,25 +246,34 @@ func (l *Log) commit(st *chainState) {
 		if len(batch) == 0 {
 			return
 		}
+		now := l.now()
+		if !st.took.IsZero() {
+			st.gap = now.Sub(st.took) / time.Duration(len(batch))
+		}
+		st.took = now
 		st.busy = false // commitBatch sets it once the batch is stored
 		l.commitBatch(st, batch)
-		st.last = time.Now()
+		st.last = l.now()
 	}
 }
 
 // gather is the commit delay: while the chain is busy it lets the queue
-// fill, in steps of an eighth of the delay, for as long as each step brings
-// new appends, the delay at most. A lone client appending one entry after
-// another never waits: its next append arrives after its batch is stored,
-// with nothing else queued.
+// fill, in steps, for as long as each step brings new appends, the delay at
+// most. A step is twice the mean time between the appends of the last
+// cycle, at least an eighth of the delay: under load it outlasts the usual
+// gap between two appends, so the wait ends when the load pauses, not at
+// the first step that happens to see no arrival. A lone client appending
+// one entry after another never waits: its next append arrives after its
+// batch is stored, with nothing else queued.
 func (l *Log) gather(st *chainState) {
-	if l.delay <= 0 || !st.busy || time.Since(st.last) > 2*l.delay {
+	if l.delay <= 0 || !st.busy || l.now().Sub(st.last) > 2*l.delay {
 		return
 	}
-	step := max(l.delay/8, time.Microsecond)
 	n := st.queued()
-	for waited := time.Duration(0); n > 0 && n < maxBatch && waited < l.delay; waited += step {
+	for waited := time.Duration(0); n > 0 && n < maxBatch && waited < l.delay; {
+		step := min(max(l.delay/8, 2*st.gap, time.Microsecond), l.delay-waited)
 		l.sleep(step)
+		waited += step
 		m := st.queued()
 		if m == n {
 			return // nothing new: the load has paused
@@ -335,6 +367,8 @@ func (l *Log) commitBatch(st *chainState, batch []*pending) {
 			err = l.store.CreateMany(ctx, bucket, items)
 		}
 		if err == nil {
+			l.writes.Add(1)
+			l.appended.Add(uint64(len(batch)))
 			first, last := st.seq+1, batch[len(batch)-1].out
 			st.seq, st.hash = last.Seq, last.Hash
 			// Others append at the same time when the batch held more than
