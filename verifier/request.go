@@ -3,17 +3,10 @@ package verifier
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
-	"net/url"
-	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/credence/credence/internal/kv"
 )
@@ -172,12 +165,6 @@ func (r *Requests) now() time.Time {
 	return time.Now().UTC()
 }
 
-type challengeRecord struct {
-	Verifier string    `json:"verifier"`
-	Request  string    `json:"request,omitempty"`
-	Expires  time.Time `json:"expires"`
-}
-
 // Create stores a new pending request of verifier verifierID, with a fresh
 // challenge. Invalid input is an *InputError.
 func (r *Requests) Create(ctx context.Context, verifierID string, in RequestInput) (*Request, error) {
@@ -228,115 +215,6 @@ func (r *Requests) newRequest(verifierID string, in RequestInput) (*Request, err
 		ID: randomID(), Verifier: verifierID, Query: in.Query, Challenge: randomID(),
 		Domain: domain, Purpose: in.Purpose, Created: now, Expires: now.Add(ttl),
 	}, nil
-}
-
-func checkPurpose(p string) error {
-	switch {
-	case !utf8.ValidString(p):
-		return inputErr("purpose", "must be valid UTF-8")
-	case utf8.RuneCountInString(p) > MaxPurposeRunes:
-		return inputErr("purpose", fmt.Sprintf("must be at most %d characters", MaxPurposeRunes))
-	case strings.ContainsFunc(p, unicode.IsControl):
-		return inputErr("purpose", "must not contain control characters")
-	}
-	return nil
-}
-
-// domain checks a requested domain (a host[:port] or an http(s) origin)
-// and normalises it to lower case, or defaults it to the BaseURL's host.
-func (r *Requests) domain(d string) (string, error) {
-	if d == "" {
-		u, err := url.Parse(r.BaseURL)
-		if err != nil || u.Host == "" {
-			return "", fmt.Errorf("verifier: no domain given and BaseURL %q has no host", r.BaseURL)
-		}
-		return strings.ToLower(u.Host), nil
-	}
-	if len(d) > maxDomainBytes+len("https://:65535") {
-		return "", inputErr("domain", "too long")
-	}
-	if scheme, rest, ok := strings.Cut(d, "://"); ok {
-		if scheme != "https" && scheme != "http" || !validHostPort(rest) {
-			return "", inputErr("domain", "must be a host or an http(s) origin such as https://hospital.example")
-		}
-		return scheme + "://" + strings.ToLower(rest), nil
-	}
-	if !validHostPort(d) {
-		return "", inputErr("domain", "must be a host or an http(s) origin such as https://hospital.example")
-	}
-	return strings.ToLower(d), nil
-}
-
-// validHostPort accepts a DNS name, an IPv4 address or a bracketed IPv6
-// address, with an optional port; nothing else (no path, user info, query
-// or fragment).
-func validHostPort(s string) bool {
-	host, bracketed := s, false
-	if h, port, err := net.SplitHostPort(s); err == nil {
-		if !validPort(port) {
-			return false
-		}
-		host, bracketed = h, strings.HasPrefix(s, "[")
-	} else if strings.HasPrefix(s, "[") && strings.HasSuffix(s, "]") {
-		host, bracketed = s[1:len(s)-1], true
-	}
-	ip := net.ParseIP(host)
-	switch {
-	case bracketed:
-		return ip != nil && strings.Contains(host, ":")
-	case ip != nil:
-		return ip.To4() != nil && !strings.Contains(host, ":")
-	}
-	return validDNSName(host)
-}
-
-func validPort(p string) bool {
-	if p == "" || len(p) > 5 || p[0] == '0' {
-		return false
-	}
-	n := 0
-	for _, c := range p {
-		if c < '0' || c > '9' {
-			return false
-		}
-		n = n*10 + int(c-'0')
-	}
-	return n <= 65535
-}
-
-func validDNSName(h string) bool {
-	if h == "" || len(h) > maxDomainBytes {
-		return false
-	}
-	for _, label := range strings.Split(h, ".") {
-		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
-			return false
-		}
-		for i := 0; i < len(label); i++ {
-			c := label[i] | 0x20
-			if !(c >= 'a' && c <= 'z' || label[i] >= '0' && label[i] <= '9' || label[i] == '-') {
-				return false
-			}
-		}
-	}
-	return true
-}
-
-// randomID is 128 random bits, unpadded base64url.
-func randomID() string {
-	var b [randomIDBytes]byte
-	_, _ = rand.Read(b[:])
-	return base64.RawURLEncoding.EncodeToString(b[:])
-}
-
-// wellFormedID reports whether s could be a randomID, so malformed ids
-// never reach the store.
-func wellFormedID(s string) bool {
-	if len(s) != randomIDChars {
-		return false
-	}
-	b, err := base64.RawURLEncoding.Strict().DecodeString(s)
-	return err == nil && len(b) == randomIDBytes
 }
 
 // Get returns the request with its State computed, or ErrRequestNotFound.
@@ -396,130 +274,4 @@ func (r *Requests) Complete(ctx context.Context, id string, o Outcome) error {
 		return fmt.Errorf("failed to complete presentation request: %w", err)
 	}
 	return err
-}
-
-// NewChallenge issues a challenge for verifier verifierID (VC-API
-// POST /challenges), valid for ChallengeTTL.
-func (r *Requests) NewChallenge(ctx context.Context, verifierID string) (string, time.Time, error) {
-	if !tenantID.MatchString(verifierID) {
-		return "", time.Time{}, inputErr("verifier", "not a verifier tenant id")
-	}
-	ch, expires := randomID(), r.now().Add(ChallengeTTL)
-	rec, _ := json.Marshal(challengeRecord{Verifier: verifierID, Expires: expires})
-	if err := r.Store.Create(ctx, bucketChallenges, ch, rec); err != nil {
-		return "", time.Time{}, fmt.Errorf("failed to store challenge: %w", err)
-	}
-	return ch, expires, nil
-}
-
-// UseChallenge consumes a challenge exactly once, across every process
-// sharing the store, and returns who issued it and for which request (""
-// for a NewChallenge challenge). Errors: ErrChallengeUnknown,
-// ErrChallengeExpired, ErrReplay.
-func (r *Requests) UseChallenge(ctx context.Context, challenge string) (verifierID, requestID string, err error) {
-	return r.useChallenge(ctx, challenge, nil)
-}
-
-// UseChallengeOf is UseChallenge for the verifier owner ("" for a request
-// without a tenant): a challenge of another verifier is ErrChallengeForeign
-// and stays unused, so nobody can burn a challenge they were not given.
-func (r *Requests) UseChallengeOf(ctx context.Context, challenge, owner string) (requestID string, err error) {
-	_, requestID, err = r.useChallenge(ctx, challenge, &owner)
-	return requestID, err
-}
-
-func (r *Requests) useChallenge(ctx context.Context, challenge string, owner *string) (verifierID, requestID string, err error) {
-	if !wellFormedID(challenge) {
-		return "", "", ErrChallengeUnknown
-	}
-	b, err := r.Store.Get(ctx, bucketChallenges, challenge)
-	if errors.Is(err, kv.ErrNotFound) {
-		return "", "", ErrChallengeUnknown
-	}
-	if err != nil {
-		return "", "", fmt.Errorf("failed to read challenge: %w", err)
-	}
-	var rec challengeRecord
-	if err := json.Unmarshal(b, &rec); err != nil {
-		return "", "", fmt.Errorf("failed to decode challenge: %w", err)
-	}
-	if r.now().After(rec.Expires) {
-		return "", "", ErrChallengeExpired
-	}
-	if owner != nil && rec.Verifier != *owner {
-		return "", "", ErrChallengeForeign
-	}
-	used, _ := json.Marshal(r.now())
-	err = r.Store.Create(ctx, bucketChallengesUsed, challenge, used)
-	if errors.Is(err, kv.ErrExists) {
-		return "", "", ErrReplay
-	}
-	if err != nil {
-		return "", "", fmt.Errorf("failed to consume challenge: %w", err)
-	}
-	// Checked again after the marker is written: Sweep may have removed an
-	// expired challenge and its marker between the read and the write.
-	if r.now().After(rec.Expires) {
-		return "", "", ErrChallengeExpired
-	}
-	return rec.Verifier, rec.Request, nil
-}
-
-// Sweep deletes the challenges (with their used markers) and requests that
-// expired before before (at most now), and returns how many records it
-// deleted. Completed requests are deleted too: keep before well behind now
-// for as long as tenants may read outcomes.
-func (r *Requests) Sweep(ctx context.Context, before time.Time) (int, error) {
-	if now := r.now(); before.After(now) {
-		before = now
-	}
-	var expired []string
-	err := r.Store.List(ctx, bucketChallenges, "", func(key string, v []byte) error {
-		var rec challengeRecord
-		if json.Unmarshal(v, &rec) == nil && rec.Expires.Before(before) {
-			expired = append(expired, key)
-		}
-		return nil
-	})
-	if err != nil {
-		return 0, fmt.Errorf("failed to list challenges: %w", err)
-	}
-	n := 0
-	for _, ch := range expired {
-		// The challenge first: once it is gone no one can reach the marker.
-		if err := deleteIfPresent(ctx, r.Store, bucketChallenges, ch, &n); err != nil {
-			return n, err
-		}
-		if err := deleteIfPresent(ctx, r.Store, bucketChallengesUsed, ch, &n); err != nil {
-			return n, err
-		}
-	}
-	var old []string
-	err = r.Store.List(ctx, bucketRequests, "", func(key string, v []byte) error {
-		var req Request
-		if json.Unmarshal(v, &req) == nil && req.Expires.Before(before) {
-			old = append(old, key)
-		}
-		return nil
-	})
-	if err != nil {
-		return n, fmt.Errorf("failed to list presentation requests: %w", err)
-	}
-	for _, id := range old {
-		if err := deleteIfPresent(ctx, r.Store, bucketRequests, id, &n); err != nil {
-			return n, err
-		}
-	}
-	return n, nil
-}
-
-func deleteIfPresent(ctx context.Context, s kv.Store, bucket, key string, n *int) error {
-	err := s.Delete(ctx, bucket, key)
-	switch {
-	case err == nil:
-		*n++
-	case !errors.Is(err, kv.ErrNotFound):
-		return fmt.Errorf("failed to delete %s/%s: %w", bucket, key, err)
-	}
-	return nil
 }
