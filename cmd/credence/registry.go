@@ -151,9 +151,13 @@ func verifyRemote(ctx context.Context, base, pinned string, wc witnessCheck) (ve
 	if v.Name() != key.Origin {
 		return verifyOutput{}, fmt.Errorf("the server's registry origin %q is not its key's name %q", key.Origin, v.Name())
 	}
-	// The witnessed checkpoint first: the latest one is then at least as large.
+	// The witnesses and the witnessed checkpoint first: the latest one is
+	// then at least as large.
 	var witnessed []byte
 	if wc.enabled() {
+		if err := wc.ask(ctx, v.Name()); err != nil {
+			return verifyOutput{}, err
+		}
 		if witnessed, err = fetchWitnessed(ctx, base); err != nil {
 			return verifyOutput{}, err
 		}

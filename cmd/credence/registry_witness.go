@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/credence/credence/registry/merkle"
 	"github.com/credence/credence/registry/witness"
@@ -25,6 +26,8 @@ import (
 type witnessCheck struct {
 	keys   []string
 	quorum int
+	// latest is what each url=key witness answered (ask), by URL.
+	latest map[string][]byte
 }
 
 // pinnedWitness is one --witness.
@@ -49,6 +52,7 @@ func (w witnessCheck) enabled() bool { return len(w.keys) > 0 }
 // pinned parses the --witness values and settles the quorum (0: all).
 func (w *witnessCheck) pinned() ([]pinnedWitness, error) {
 	out := make([]pinnedWitness, len(w.keys))
+	seen := map[string]string{}
 	for i, k := range w.keys {
 		var u string
 		if strings.HasPrefix(k, "http://") || strings.HasPrefix(k, "https://") {
@@ -58,6 +62,12 @@ func (w *witnessCheck) pinned() ([]pinnedWitness, error) {
 		if err != nil {
 			return nil, fmt.Errorf("--witness %q: %w", w.keys[i], err)
 		}
+		// A cosignature does not sign the witness's name: one key pinned
+		// under two names would count twice towards --quorum.
+		if other, dup := seen[witness.KeyMaterial(k)]; dup {
+			return nil, fmt.Errorf("--witness %s and %s have the same key", other, v.Name())
+		}
+		seen[witness.KeyMaterial(k)] = v.Name()
 		out[i] = pinnedWitness{url: strings.TrimSuffix(u, "/"), v: v}
 	}
 	if w.quorum == 0 {
@@ -69,10 +79,44 @@ func (w *witnessCheck) pinned() ([]pinnedWitness, error) {
 	return out, nil
 }
 
+// witnessTimeout bounds each question to a witness.
+const witnessTimeout = 30 * time.Second
+
+// ask fetches from each witness pinned with its URL the latest checkpoint of
+// the log origin it cosigned. An auditor of a live registry asks before it
+// reads the ledger: the registry pushes a checkpoint to its witnesses only
+// once it has signed it, so the ledger read afterwards is at least as large
+// unless it rolled back, however long the audit takes.
+func (w *witnessCheck) ask(ctx context.Context, origin string) error {
+	pins, err := w.pinned()
+	if err != nil {
+		return err
+	}
+	client := &http.Client{Timeout: witnessTimeout}
+	w.latest = map[string][]byte{}
+	for _, p := range pins {
+		if p.url == "" {
+			continue
+		}
+		latest, err := witness.Latest(ctx, client, p.url, origin)
+		if err != nil {
+			return fmt.Errorf("witness %s: %w", p.v.Name(), err)
+		}
+		w.latest[p.url] = latest
+	}
+	return nil
+}
+
 // verify checks the witnessed checkpoint signed against the log key, the
 // pinned witnesses and the audited checkpoint (whose tree the audit
-// recomputed); prove gives consistency proofs of the audited tree.
+// recomputed); prove gives consistency proofs of the audited tree. The
+// witnesses pinned with their URL are asked now unless ask ran.
 func (w witnessCheck) verify(ctx context.Context, signed []byte, logKey note.Verifier, audited merkle.Checkpoint, prove func(from, to uint64) (merkle.ConsistencyProof, error)) (*witnessReport, error) {
+	if w.latest == nil {
+		if err := w.ask(ctx, logKey.Name()); err != nil {
+			return nil, err
+		}
+	}
 	pins, err := w.pinned()
 	if err != nil {
 		return nil, err
@@ -98,11 +142,7 @@ func (w witnessCheck) verify(ctx context.Context, signed []byte, logKey note.Ver
 		if p.url == "" {
 			continue
 		}
-		latest, err := witness.Latest(ctx, nil, p.url, logKey.Name())
-		if err != nil {
-			return nil, fmt.Errorf("witness %s: %w", p.v.Name(), err)
-		}
-		wcp, err := witness.VerifyCosigned(latest, logKey, []note.Verifier{p.v}, 1)
+		wcp, err := witness.VerifyCosigned(w.latest[p.url], logKey, []note.Verifier{p.v}, 1)
 		if err != nil {
 			return nil, fmt.Errorf("witness %s serves a checkpoint that does not verify: %w", p.v.Name(), err)
 		}

@@ -200,3 +200,26 @@ func grepLines(s, sub string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// TestWitnessPinsRefuseOneKeyTwice: a cosignature does not sign the
+// witness's name, so one key pinned under two names must not count twice
+// towards --quorum.
+func TestWitnessPinsRefuseOneKeyTwice(t *testing.T) {
+	pub := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{7}, 32)).Public().(ed25519.PublicKey)
+	var keys []string
+	for _, name := range []string{"w1.example/witness", "w2.example/witness"} {
+		k, err := witness.VerifierKey(name, pub)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, k)
+	}
+	wc := witnessCheck{keys: []string{keys[0], "https://w2.example/witness=" + keys[1]}, quorum: 2}
+	if _, err := wc.pinned(); err == nil || !strings.Contains(err.Error(), "same key") {
+		t.Errorf("one key under two names: %v", err)
+	}
+	wc = witnessCheck{keys: keys[:1]}
+	if pins, err := wc.pinned(); err != nil || len(pins) != 1 || wc.quorum != 1 {
+		t.Errorf("one witness: %v, %v, quorum %d", pins, err, wc.quorum)
+	}
+}

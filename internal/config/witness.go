@@ -49,10 +49,12 @@ func (c *Config) validateWitnesses(bad func(name, format string, args ...any)) {
 		if _, err := witness.NewVerifier(w.Key); err != nil {
 			bad("witnesses", "the key of %s: %v", w.URL, err)
 		}
-		if seenURL[w.URL] || seenKey[w.Key] {
-			bad("witnesses", "%s is listed twice", w.URL)
+		// The same key under two names would count twice towards the quorum.
+		key := witness.KeyMaterial(w.Key)
+		if seenURL[w.URL] || seenKey[key] {
+			bad("witnesses", "%s is listed twice (the same URL or the same key)", w.URL)
 		}
-		seenURL[w.URL], seenKey[w.Key] = true, true
+		seenURL[w.URL], seenKey[key] = true, true
 	}
 	if q := c.WitnessQuorum; q < 0 || q > int64(len(ws)) {
 		bad("witness-quorum", "must be between 0 (all) and the number of --witnesses (%d), got %d", len(ws), q)

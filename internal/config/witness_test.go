@@ -52,6 +52,7 @@ func TestWitnessSettings(t *testing.T) {
 		"bad key":        {"--witnesses", "https://w1.example=w1.example+00000000+AAAA"},
 		"log key":        {"--witnesses", "https://w1.example=" + logKey},
 		"listed twice":   {"--witnesses", "https://w1.example=" + w1 + ",https://w1.example=" + w1},
+		"same key twice": {"--witnesses", "https://w1.example=" + w1 + ",https://w3.example=" + witnessKey(t, "w3.example/witness", 1)},
 		"quorum too big": {"--witnesses", "https://w1.example=" + w1, "--witness-quorum", "2"},
 		"quorum < 0":     {"--witnesses", "https://w1.example=" + w1, "--witness-quorum", "-1"},
 		"bad log key":    {"--witness-logs", "board.example/registry+00+xyz"},

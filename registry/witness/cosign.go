@@ -132,6 +132,18 @@ func (c *Cosigner) timestamp(n []byte) uint64 {
 	return 0
 }
 
+// line returns c's cosignature line (with its newline) in the signed note
+// n, or nil if n has none.
+func (c *Cosigner) line(n []byte) []byte {
+	prefix := "— " + c.name + " "
+	for _, line := range strings.SplitAfter(string(n), "\n") {
+		if strings.HasPrefix(line, prefix) && strings.HasSuffix(line, "\n") && c.timestamp([]byte(line)) != 0 {
+			return []byte(line)
+		}
+	}
+	return nil
+}
+
 // cosignedMessage is the signed message of cosignature/v1: the lines
 // "cosignature/v1" and "time <timestamp>", then the checkpoint body.
 func cosignedMessage(timestamp uint64, text []byte) []byte {
@@ -192,6 +204,20 @@ func NewVerifier(vkey string) (note.Verifier, error) {
 		return bad(err.Error())
 	}
 	return v, nil
+}
+
+// KeyMaterial returns the signature type and public key of a witness
+// verifier key (its base64 part), "" when vkey is not name+hash+key. A
+// cosignature does not sign the witness's name, so one key listed under two
+// names could count twice towards a quorum: whoever lists witnesses refuses
+// two entries with the same key material.
+func KeyMaterial(vkey string) string {
+	_, rest, _ := strings.Cut(vkey, "+")
+	_, key, ok := strings.Cut(rest, "+")
+	if !ok {
+		return ""
+	}
+	return key
 }
 
 // keyID is SHA-256(name || 0x0A || alg || key)[:4] as a big-endian uint32.

@@ -25,7 +25,10 @@ var errUnchanged = errors.New("witness: stored checkpoint unchanged")
 // Attach returns signed, a checkpoint note the log serves, with the
 // cosignatures stored for the same checkpoint (same body: origin, size and
 // root) added; signed unchanged when none are stored for it. A stored note
-// that does not verify is an error.
+// that does not verify with the configured witnesses and quorum (after a
+// configuration change, or corrupted) adds nothing, with a warning: the
+// log's own checkpoint is served all the same. Only a failure to read the
+// store is an error.
 func (p *Publisher) Attach(ctx context.Context, signed []byte) ([]byte, error) {
 	body := noteBody(signed)
 	if body == nil {
@@ -34,10 +37,14 @@ func (p *Publisher) Attach(ctx context.Context, signed []byte) ([]byte, error) {
 	out := signed
 	for _, key := range []string{keyWitnessed, keyCosigned} {
 		stored, err := p.load(ctx, key)
-		if errors.Is(err, ErrNotFound) {
+		var bad *storedError
+		switch {
+		case errors.Is(err, ErrNotFound):
 			continue
-		}
-		if err != nil {
+		case errors.As(err, &bad):
+			p.log.WarnContext(ctx, "witness: a stored checkpoint does not verify; serving the checkpoint without it", "key", key, "error", err)
+			continue
+		case err != nil:
 			return nil, err
 		}
 		if bytes.Equal(noteBody(stored), body) {
@@ -49,12 +56,17 @@ func (p *Publisher) Attach(ctx context.Context, signed []byte) ([]byte, error) {
 
 // Witnessed returns the latest checkpoint cosigned by at least a quorum of
 // the targets, verified again (VerifyCosigned) as read; an error wrapping
-// ErrNotFound before the first.
+// ErrNotFound before the first, and while the stored one has fewer
+// cosignatures than the configured quorum by the configured witnesses (as
+// after a change of witnesses or quorum, until a round reaches it). A
+// stored note with a bad signature is an error.
 func (p *Publisher) Witnessed(ctx context.Context) ([]byte, error) {
 	return p.load(ctx, keyWitnessed)
 }
 
-// load reads and verifies a stored note.
+// load reads and verifies a stored note. A note with too few cosignatures
+// by the configured witnesses is ErrNotFound; one that does not verify
+// otherwise, a *storedError.
 func (p *Publisher) load(ctx context.Context, key string) ([]byte, error) {
 	v, err := p.store.Get(ctx, p.bucket, key)
 	if errors.Is(err, kv.ErrNotFound) {
@@ -64,10 +76,25 @@ func (p *Publisher) load(ctx context.Context, key string) ([]byte, error) {
 		return nil, fmt.Errorf("witness: reading the %s checkpoint: %w", key, err)
 	}
 	if _, err := p.verifyStored(v, p.least(key)); err != nil {
-		return nil, fmt.Errorf("witness: the stored %s checkpoint: %w", key, err)
+		if errors.Is(err, ErrNoQuorum) {
+			return nil, fmt.Errorf("%w: the stored %s checkpoint lacks cosignatures by the configured witnesses: %w", ErrNotFound, key, err)
+		}
+		return nil, &storedError{key: key, err: err}
 	}
 	return v, nil
 }
+
+// storedError is a stored note that does not verify.
+type storedError struct {
+	key string
+	err error
+}
+
+func (e *storedError) Error() string {
+	return fmt.Sprintf("witness: the stored %s checkpoint: %v", e.key, e.err)
+}
+
+func (e *storedError) Unwrap() error { return e.err }
 
 // least is the number of cosignatures a note stored under key must carry.
 func (p *Publisher) least(key string) int {
@@ -101,7 +128,9 @@ func (p *Publisher) save(ctx context.Context, r Round, c merkle.Checkpoint) erro
 // keep replaces the note under key with signed (checkpoint c) if c is
 // larger, or merges their cosignatures if it is the same checkpoint, in one
 // kv.Store.Update: concurrent replicas never move the stored note backwards.
-// A stored note that does not verify is replaced, with a warning.
+// A stored note that does not verify is replaced, with a warning, unless
+// the log signed it for a larger tree (as a replica with other witnesses or
+// another quorum stores): that is not moved backwards either.
 func (p *Publisher) keep(ctx context.Context, key string, signed []byte, c merkle.Checkpoint) error {
 	err := p.store.Update(ctx, p.bucket, key, func(old []byte) ([]byte, error) {
 		if old == nil {
@@ -110,6 +139,9 @@ func (p *Publisher) keep(ctx context.Context, key string, signed []byte, c merkl
 		oc, err := p.verifyStored(old, p.least(key))
 		switch {
 		case err != nil:
+			if lc, lerr := merkle.Open(old, p.src.Verifier()); lerr == nil && lc.Size > c.Size {
+				return nil, errUnchanged
+			}
 			p.log.WarnContext(ctx, "witness: replacing a stored checkpoint that does not verify", "key", key, "error", err)
 			return signed, nil
 		case c.Size > oc.Size:

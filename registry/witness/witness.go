@@ -136,9 +136,18 @@ func (w *Witness) AddCheckpoint(ctx context.Context, oldSize uint64, proof []tlo
 				"checkpoint", string(text)+"\n"+string(logSigs))
 			return nil, err
 		}
-		ts, err := w.timestamp(w.cosigner.timestamp(old))
+		prevTS := w.cosigner.timestamp(old)
+		ts, err := w.timestamp(prevTS)
 		if err != nil {
 			return nil, err
+		}
+		if same := w.cosigner.line(old); same != nil && ts == prevTS && bytes.HasPrefix(old, append(text, '\n')) {
+			// The checkpoint cosigned last, again within the same second:
+			// the cosignature would be the same bytes (Ed25519 is
+			// deterministic), so answer it without a signature or a write.
+			// Replays of the public latest checkpoint cost nothing durable.
+			lines = same
+			return nil, errCosigned
 		}
 		line, err := w.cosigner.Cosign(text, ts)
 		if err != nil {
@@ -147,6 +156,9 @@ func (w *Witness) AddCheckpoint(ctx context.Context, oldSize uint64, proof []tlo
 		lines = line
 		return slices.Concat(text, []byte("\n"), logSigs, line), nil
 	})
+	if errors.Is(err, errCosigned) {
+		err = nil
+	}
 	if err != nil {
 		if StatusOf(err) == http.StatusInternalServerError {
 			w.log.ErrorContext(ctx, "witness: add-checkpoint failed", "origin", c.Origin, "error", err)
@@ -155,6 +167,10 @@ func (w *Witness) AddCheckpoint(ctx context.Context, oldSize uint64, proof []tlo
 	}
 	return lines, nil
 }
+
+// errCosigned ends AddCheckpoint's store update without a write: the
+// checkpoint's cosignature is the stored one.
+var errCosigned = errors.New("witness: already cosigned")
 
 // Latest returns the latest checkpoint the witness cosigned for origin, with
 // the log's signatures it verified and its cosignature: ErrUnknownLog for an

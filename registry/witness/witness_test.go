@@ -12,6 +12,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 
+	"github.com/credence/credence/internal/kv/memkv"
 	"github.com/credence/credence/registry/merkle"
 )
 
@@ -261,4 +262,52 @@ func TestNewRejectsBadConfig(t *testing.T) {
 			t.Errorf("%s: New succeeded", name)
 		}
 	}
+}
+
+// TestReplayWritesNothing: the checkpoint cosigned last, submitted again
+// within the same second (anyone can replay the public latest checkpoint),
+// gets the same cosignature without a store write; a second later it is
+// cosigned anew.
+func TestReplayWritesNothing(t *testing.T) {
+	ctx := t.Context()
+	l := newTestLog(t, "credence.test/log").grow(3, "a")
+	st := &countingStore{Store: NewKVStore(memkv.New(), "")}
+	w, clk := newWitness(t, st, l)
+	first, err := w.AddCheckpoint(ctx, 0, nil, l.checkpoint(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		again, err := w.AddCheckpoint(ctx, 3, nil, l.checkpoint(3))
+		if err != nil || !bytes.Equal(again, first) {
+			t.Fatalf("replay = %q, %v; want the same cosignature %q", again, err, first)
+		}
+	}
+	if st.writes != 1 {
+		t.Fatalf("%d store writes for one checkpoint and its replays, want 1", st.writes)
+	}
+	clk.set(t0.Add(time.Second))
+	later, err := w.AddCheckpoint(ctx, 3, nil, l.checkpoint(3))
+	if err != nil || bytes.Equal(later, first) || st.writes != 2 {
+		t.Fatalf("a second later: %q, %v, %d writes; want a new cosignature, written", later, err, st.writes)
+	}
+	if _, err := note.Open(cosigned(l.checkpoint(3), later), note.VerifierList(w.Cosigner().Verifier())); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// countingStore counts the updates that write.
+type countingStore struct {
+	Store
+	writes int
+}
+
+func (s *countingStore) Update(ctx context.Context, origin string, fn func([]byte) ([]byte, error)) error {
+	return s.Store.Update(ctx, origin, func(old []byte) ([]byte, error) {
+		v, err := fn(old)
+		if err == nil {
+			s.writes++
+		}
+		return v, err
+	})
 }
