@@ -2,6 +2,8 @@ package registry
 
 import (
 	"context"
+	"errors"
+	"fmt"
 
 	"golang.org/x/mod/sumdb/tlog"
 )
@@ -57,6 +59,25 @@ type Guard struct {
 	Subject string `json:"subject"`
 	// Head is the head the subject must have (the zero Head: no ops).
 	Head Head `json:"head"`
+}
+
+// CheckAppend checks the arguments of an AppendGuarded (or an Append, with
+// no guards) before a driver touches its storage: the leaf names a subject
+// and follows the expected head's seq, and no guard is on an empty subject
+// or on the leaf's own.
+func CheckAppend(want Head, guards []Guard, leaf Leaf) error {
+	if leaf.Subject == "" {
+		return errors.New("registry: leaf has an empty subject")
+	}
+	if leaf.Seq <= want.Seq {
+		return fmt.Errorf("registry: leaf seq %d does not follow the expected head's seq %d", leaf.Seq, want.Seq)
+	}
+	for _, g := range guards {
+		if g.Subject == "" || g.Subject == leaf.Subject {
+			return fmt.Errorf("registry: invalid guard on subject %q", g.Subject)
+		}
+	}
+	return nil
 }
 
 // GuardedAppender is a Store whose compare-and-append can also compare the

@@ -3,7 +3,6 @@ package boltstore
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 
 	"go.etcd.io/bbolt"
@@ -11,17 +10,6 @@ import (
 
 	"github.com/credence/credence/registry"
 )
-
-// validate rejects leaves the store cannot keep in order.
-func validate(want registry.Head, leaf registry.Leaf) error {
-	if leaf.Subject == "" {
-		return errors.New("boltstore: leaf has an empty subject")
-	}
-	if leaf.Seq <= want.Seq {
-		return fmt.Errorf("boltstore: leaf seq %d does not follow the expected head's seq %d", leaf.Seq, want.Seq)
-	}
-	return nil
-}
 
 // Append appends leaf if the subject's head is still want (see the package
 // documentation for how concurrent appends share a commit). It returns the
@@ -34,13 +22,8 @@ func (s *Store) Append(ctx context.Context, want registry.Head, leaf registry.Le
 // the guard's head, checked in the same transaction (registry.ErrConflict
 // otherwise, nothing written).
 func (s *Store) AppendGuarded(ctx context.Context, want registry.Head, guards []registry.Guard, leaf registry.Leaf) (uint64, error) {
-	if err := validate(want, leaf); err != nil {
+	if err := registry.CheckAppend(want, guards, leaf); err != nil {
 		return 0, err
-	}
-	for _, g := range guards {
-		if g.Subject == "" || g.Subject == leaf.Subject {
-			return 0, fmt.Errorf("boltstore: invalid guard on subject %q", g.Subject)
-		}
 	}
 	if err := ctx.Err(); err != nil {
 		return 0, err

@@ -13,17 +13,6 @@ import (
 	"github.com/credence/credence/registry"
 )
 
-// validate rejects leaves the store cannot keep in order.
-func validate(want registry.Head, leaf registry.Leaf) error {
-	if leaf.Subject == "" {
-		return errors.New("redisstore: leaf has an empty subject")
-	}
-	if leaf.Seq <= want.Seq {
-		return fmt.Errorf("redisstore: leaf seq %d does not follow the expected head's seq %d", leaf.Seq, want.Seq)
-	}
-	return nil
-}
-
 // maxAppendAttempts bounds Append's retries when other appenders keep taking
 // the next index first.
 const maxAppendAttempts = 1000
@@ -67,13 +56,8 @@ func (s *Store) Append(ctx context.Context, want registry.Head, leaf registry.Le
 // the guard's head, checked in the same script (registry.ErrConflict
 // otherwise, nothing written).
 func (s *Store) AppendGuarded(ctx context.Context, want registry.Head, guards []registry.Guard, leaf registry.Leaf) (uint64, error) {
-	if err := validate(want, leaf); err != nil {
+	if err := registry.CheckAppend(want, guards, leaf); err != nil {
 		return 0, err
-	}
-	for _, g := range guards {
-		if g.Subject == "" || g.Subject == leaf.Subject {
-			return 0, fmt.Errorf("redisstore: invalid guard on subject %q", g.Subject)
-		}
 	}
 	if err := ctx.Err(); err != nil {
 		return 0, err
