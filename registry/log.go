@@ -45,7 +45,7 @@ type Log struct {
 	stewards, retired []string
 
 	// gate, when set, is asked before every append; an error refuses it.
-	gate func() error
+	gate func(context.Context) error
 	// cosigs, when set, gives proof bundles their witnesses' cosignatures.
 	cosigs Cosignatures
 }
@@ -90,7 +90,7 @@ func WithRetiredStewards(keys ...string) LogOption {
 // error, Submit refuses ops with an error wrapping ErrReadOnly and that
 // error's text, and nothing is appended (reads keep working). The server uses
 // it to stop writing when a witness proves the log rolled back or forked.
-func WithWriteGate(gate func() error) LogOption { return func(l *Log) { l.gate = gate } }
+func WithWriteGate(gate func(context.Context) error) LogOption { return func(l *Log) { l.gate = gate } }
 
 // Cosignatures is what a Log needs of the witnesses of its checkpoints
 // (witness.Publisher) to put their cosignatures in proof bundles.

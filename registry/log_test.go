@@ -236,7 +236,7 @@ func TestWriteGateRefusesAppendsWhileClosed(t *testing.T) {
 	ctx := context.Background()
 	base, store := newTestLog(t, time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
 	var closed error
-	log := newLogOn(base, store, WithWriteGate(func() error { return closed }))
+	log := newLogOn(base, store, WithWriteGate(func(context.Context) error { return closed }))
 	first := newCreate(t, []testKey{edKey(t, 1)}, []testKey{edKey(t, 2)}, nil)
 	if _, err := submit(t, log, first); err != nil {
 		t.Fatal(err)

@@ -76,7 +76,7 @@ func (l *Log) append(ctx context.Context, op *Op, canonical []byte) (Receipt, er
 // publishes the append's event.
 func (l *Log) appendLeaf(ctx context.Context, want Head, guards []Guard, leaf Leaf, typ OpType) (uint64, error) {
 	if l.gate != nil {
-		if err := l.gate(); err != nil {
+		if err := l.gate(ctx); err != nil {
 			return 0, fmt.Errorf("%w: %v", ErrReadOnly, err)
 		}
 	}

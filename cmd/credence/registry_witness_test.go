@@ -171,6 +171,14 @@ func TestWitnessedLedger(t *testing.T) {
 	}
 	runErr(t, []string{"registry", "verify", "--server", a.ts.URL, "--witness", witnessURL + "=" + witnessKey}, "FAILED", "rolled back")
 
+	// The fault is stored: restarted while B cannot be reached (so no round
+	// can find it again), A still refuses writes from its first request.
+	a.stop()
+	a = startNode(t, dirA, func(c *config.Config) { c.Witnesses = "http://127.0.0.1:1/witness=" + witnessKey })
+	if code, body := a.createDID(t); code != http.StatusServiceUnavailable || !strings.Contains(string(body), "rolled back") {
+		t.Errorf("create DID after a restart of the rolled-back ledger: %d %s", code, body)
+	}
+
 	// The newer data restored, B cosigns again and writes resume.
 	a.stop()
 	copyFile(t, current, filepath.Join(dirA, "credence.db"))

@@ -39,12 +39,13 @@ import (
 // "witnessed"), beside the registry's identity records.
 const witnessBucket = "registry"
 
-// writeGate is the ledger's write gate: the publisher's fault, if any.
-func (s *Server) writeGate() error {
+// writeGate is the ledger's write gate: a fault the publisher found or a
+// process sharing the store stored, if any (witness.Publisher.Gate).
+func (s *Server) writeGate(ctx context.Context) error {
 	if s.publisher == nil {
 		return nil
 	}
-	return s.publisher.Fault()
+	return s.publisher.Gate(ctx)
 }
 
 // cosignatures gives the ledger's proof bundles the publisher's

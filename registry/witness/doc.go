@@ -55,7 +55,10 @@
 // tree) makes the witness a liar or broken, reported in Status, never a
 // fault: no witness can stop the log by its word alone. A target's fault
 // clears when it cosigns a checkpoint of the log again, for example after the
-// operator restored the log's store.
+// operator restored the log's store. Faults are also stored in the
+// publisher's bucket, so that Gate keeps the log's writes refused across a
+// restart and in every replica sharing the store, before their own rounds
+// find the fault again.
 //
 // # Verifier side
 //

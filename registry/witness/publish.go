@@ -158,7 +158,8 @@ func (p *Publisher) Quorum() int { return p.quorum }
 // Fault returns nil, or while a target holds proof that the log is
 // inconsistent, the first such target's fault (wrapping ErrRollback or
 // ErrFork). A target's fault clears when it cosigns a checkpoint of the log
-// again, for example after the operator restored the log's store.
+// again, for example after the operator restored the log's store. Fault
+// knows this process's rounds only; Gate also reads the faults rounds store.
 func (p *Publisher) Fault() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -71,7 +71,7 @@ func (p *Publisher) round(ctx context.Context) (Round, bool, error) {
 		}
 	}
 	r.Witnessed = len(r.Cosigned) >= p.quorum
-	return r, again, p.save(ctx, r, c)
+	return r, again, errors.Join(p.remember(ctx, c.Size, errs), p.save(ctx, r, c))
 }
 
 // current reads the log's latest checkpoint and verifies it with the log's key.
