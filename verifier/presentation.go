@@ -47,6 +47,10 @@ type PresentationResult struct {
 	Holder      string    `json:"holder,omitempty"`
 	Credentials []*Result `json:"credentialResults"`
 	Match       *Match    `json:"match,omitempty"`
+	// Bound is whether the presentation's own proof verified, with the
+	// challenge and domain asked: the holder's key answered this challenge,
+	// whatever is decided of the credentials.
+	Bound bool `json:"-"`
 }
 
 // VerifyPresentation verifies a presentation (a parsed JSON object or a
@@ -70,6 +74,7 @@ func (v *Verifier) VerifyPresentation(ctx context.Context, input any, o Presenta
 		return out
 	}
 	r.pass(CheckProof)
+	out.Bound = true
 	r.Format, r.VerificationMethod, out.Holder = vp.Format, vp.VerificationMethod, vp.Holder
 
 	ev := Evidence{Holder: vp.Holder, HolderProof: vp.HolderProof, Now: now}

@@ -81,8 +81,8 @@ func inputErr(field, detail string) error { return &InputError{Field: field, Det
 // RequestInput is what a verifier asks for.
 type RequestInput struct {
 	Query Query `json:"query"`
-	// Domain is the host or origin the presentation must be bound to;
-	// empty means the host of Requests.BaseURL.
+	// Domain is the host or origin the presentation must be bound to: the
+	// host of Requests.BaseURL (the default when empty) or its origin.
 	Domain string `json:"domain,omitempty"`
 	// TTL is the request's lifetime, in JSON "ttl" as a Go duration string
 	// ("10m", "2h"); zero means DefaultRequestTTL.

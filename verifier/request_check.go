@@ -23,29 +23,50 @@ func checkPurpose(p string) error {
 	return nil
 }
 
-// domain checks a requested domain (a host[:port] or an http(s) origin)
-// and normalises it to lower case, or defaults it to the BaseURL's host.
+// domain checks a requested domain (a host[:port] or an http(s) origin),
+// normalises it to lower case, or defaults it to the BaseURL's host. It must
+// name the BaseURL's host (or origin): the holder's wallet sends the
+// presentation to a response_uri under BaseURL and, as OID4VP's
+// redirect_uri client identifiers require, refuses a request whose domain
+// is not response_uri's host, so that a presentation bound to this
+// verifier cannot be sent to anyone else (a relay). Invalid input is an
+// *InputError.
 func (r *Requests) domain(d string) (string, error) {
+	base, err := url.Parse(r.BaseURL)
+	if err != nil || base.Host == "" || (base.Scheme != "https" && base.Scheme != "http") {
+		return "", fmt.Errorf("verifier: BaseURL %q is not an absolute http(s) URL", r.BaseURL)
+	}
+	host := strings.ToLower(base.Host)
 	if d == "" {
-		u, err := url.Parse(r.BaseURL)
-		if err != nil || u.Host == "" {
-			return "", fmt.Errorf("verifier: no domain given and BaseURL %q has no host", r.BaseURL)
-		}
-		return strings.ToLower(u.Host), nil
+		return host, nil
 	}
 	if len(d) > maxDomainBytes+len("https://:65535") {
 		return "", inputErr("domain", "too long")
 	}
-	if scheme, rest, ok := strings.Cut(d, "://"); ok {
-		if scheme != "https" && scheme != "http" || !validHostPort(rest) {
+	n, scheme := strings.ToLower(d), ""
+	if sch, rest, ok := strings.Cut(n, "://"); ok {
+		scheme, n = sch, rest
+		if scheme != "https" && scheme != "http" {
 			return "", inputErr("domain", "must be a host or an http(s) origin such as https://hospital.example")
 		}
-		return scheme + "://" + strings.ToLower(rest), nil
 	}
-	if !validHostPort(d) {
+	switch {
+	case !validHostPort(n):
 		return "", inputErr("domain", "must be a host or an http(s) origin such as https://hospital.example")
+	case trimDefaultPort(n, base.Scheme) != trimDefaultPort(host, base.Scheme) || scheme != "" && scheme != base.Scheme:
+		return "", inputErr("domain", fmt.Sprintf("must be this verifier's host %s (or origin %s://%s), where the holder sends the presentation", host, base.Scheme, host))
+	case scheme != "":
+		return scheme + "://" + n, nil
 	}
-	return strings.ToLower(d), nil
+	return n, nil
+}
+
+// trimDefaultPort drops scheme's default port from a host:port.
+func trimDefaultPort(hostport, scheme string) string {
+	if scheme == "https" {
+		return strings.TrimSuffix(hostport, ":443")
+	}
+	return strings.TrimSuffix(hostport, ":80")
 }
 
 // validHostPort accepts a DNS name, an IPv4 address or a bracketed IPv6

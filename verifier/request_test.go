@@ -119,28 +119,46 @@ func TestRequestCreateInvalid(t *testing.T) {
 	}
 }
 
+// TestRequestDomains: a request's domain is the BaseURL's host or origin
+// (in any case, with or without the scheme's default port), so that the
+// wallet's check of domain against response_uri holds; another host is
+// refused.
 func TestRequestDomains(t *testing.T) {
-	r, _ := newTestRequests(memkv.New())
-	for in, want := range map[string]string{
-		"Hospital.Example":           "hospital.example",
-		"hospital.example:8443":      "hospital.example:8443",
-		"https://Hospital.Example":   "https://hospital.example",
-		"http://localhost:8080":      "http://localhost:8080",
-		"10.0.0.7":                   "10.0.0.7",
-		"[2001:db8::1]:443":          "[2001:db8::1]:443",
-		"https://[2001:db8::1]":      "https://[2001:db8::1]",
-		"":                           "verify.hospital.example:8443",
-		"xn--hospitl-fya.example":    "xn--hospitl-fya.example",
-		"a-b.c-d.example":            "a-b.c-d.example",
-		"https://hospital.example:1": "https://hospital.example:1",
+	for _, c := range []struct{ base, in, want string }{
+		{"https://verify.hospital.example:8443/base", "", "verify.hospital.example:8443"},
+		{"https://verify.hospital.example:8443/base", "Verify.Hospital.Example:8443", "verify.hospital.example:8443"},
+		{"https://verify.hospital.example:8443/base", "https://verify.hospital.example:8443", "https://verify.hospital.example:8443"},
+		{"https://Hospital.Example", "hospital.example", "hospital.example"},
+		{"https://hospital.example", "hospital.example:443", "hospital.example:443"},
+		{"https://hospital.example:443/x", "https://hospital.example", "https://hospital.example"},
+		{"http://localhost:8080", "http://localhost:8080", "http://localhost:8080"},
+		{"http://10.0.0.7", "10.0.0.7", "10.0.0.7"},
+		{"https://[2001:db8::1]:443", "[2001:db8::1]", "[2001:db8::1]"},
+		{"https://xn--hospitl-fya.example", "xn--hospitl-fya.example", "xn--hospitl-fya.example"},
 	} {
-		if got, err := r.domain(in); err != nil || got != want {
-			t.Errorf("domain(%q) = %q, %v; want %q", in, got, err, want)
+		r := &Requests{Store: memkv.New(), BaseURL: c.base}
+		if got, err := r.domain(c.in); err != nil || got != c.want {
+			t.Errorf("base %s: domain(%q) = %q, %v; want %q", c.base, c.in, got, err, c.want)
 		}
 	}
-	noBase := &Requests{Store: memkv.New()}
-	if _, err := noBase.Create(t.Context(), "mercy", licenseInput()); err == nil || errors.Is(err, ErrInvalidRequest) {
-		t.Errorf("no domain and no BaseURL: %v, want a configuration error", err)
+	for _, c := range []struct{ base, in string }{
+		{"https://verify.hospital.example:8443/base", "hospital.example"},                    // another host: a relay
+		{"https://verify.hospital.example:8443/base", "verify.hospital.example"},             // another port
+		{"https://verify.hospital.example:8443/base", "http://verify.hospital.example:8443"}, // another scheme
+		{"https://hospital.example", "hospital.example.attacker.example"},
+		{"http://localhost:8080", "localhost:8081"},
+	} {
+		r := &Requests{Store: memkv.New(), BaseURL: c.base}
+		var ie *InputError
+		if _, err := r.domain(c.in); !errors.As(err, &ie) || ie.Field != "domain" || !strings.Contains(ie.Detail, "this verifier's host") {
+			t.Errorf("base %s: domain(%q) = %v, want an InputError naming this verifier's host", c.base, c.in, err)
+		}
+	}
+	for _, base := range []string{"", "verify.hospital.example", "ftp://verify.hospital.example"} {
+		noBase := &Requests{Store: memkv.New(), BaseURL: base}
+		if _, err := noBase.Create(t.Context(), "mercy", licenseInput()); err == nil || errors.Is(err, ErrInvalidRequest) {
+			t.Errorf("BaseURL %q: %v, want a configuration error", base, err)
+		}
 	}
 }
 

@@ -56,7 +56,7 @@ func (s *Server) verifierRoutes(w *wiring, v *verifier.Verifier) error {
 	tenant := e.Group("/", verifierapi.RequireTenant(s.tokens, s.log))
 	api.Routes(public, tenant, admin)
 	(&verifierapi.Audit{Log: decisions, Logger: s.log}).Routes(tenant, admin)
-	(&verifierapi.Requests{Requests: requests, Respond: api.Respond, Refused: api.Refused, Log: s.log}).Routes(tenant, e.Group("/", answers...))
+	(&verifierapi.Requests{Requests: requests, Check: api.Check, Record: api.RecordAnswer, Refused: api.Refused, Log: s.log}).Routes(tenant, e.Group("/", answers...))
 	go s.sweep(ctx, requests)
 
 	watches := watch.New(s.store, s.ledger, watch.WithLogger(s.log), watch.WithSealer(s.master),

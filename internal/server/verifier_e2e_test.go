@@ -182,6 +182,15 @@ func hospitalScenario(t *testing.T, base string) {
 
 	// The clinician answers with the TX license and the DEA registration: accept.
 	r := e.ask(hosp.Token)
+	// Before that, anyone who saw the request's URL posts something that
+	// does not answer it (garbage; a presentation bound to another domain):
+	// refused, and the request stays open for the clinician.
+	e.post("/verifier/requests/"+r.ID+"/response", "", map[string]any{"verifiablePresentation": "x"}, http.StatusBadRequest)
+	elsewhere := r
+	elsewhere.Domain = "attacker.example"
+	if o := e.respond(hosp.Token, r, e.present(doc, elsewhere, txLicense, deaReg), http.StatusUnprocessableEntity); o.Decision != "" {
+		t.Fatalf("a presentation bound to another domain answered the request: %+v", o)
+	}
 	vp := e.present(doc, r, txLicense, deaReg)
 	if o := e.respond(hosp.Token, r, vp, http.StatusOK); o.Decision != "accept" || !o.Verified {
 		t.Fatalf("the TX clinician: %+v", o)

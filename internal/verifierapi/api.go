@@ -70,36 +70,61 @@ func (a *API) Routes(public, tenant, admin gin.IRoutes) {
 	admin.PUT("/admin/verifiers/:id/policy", a.putPolicy)
 }
 
-// Respond is verifierapi.Requests' Respond: a holder's answer to a
-// presentation request, whose challenge the caller has consumed.
-func (a *API) Respond(ctx context.Context, req *verifier.Request, raw json.RawMessage) (int, any, verifier.Outcome) {
+// Answer is a holder's response to a presentation request, verified and
+// not yet recorded (API.Check).
+type Answer struct {
+	// Bound is whether the presentation's own proof verified with the
+	// request's challenge and domain: only then does it answer the request
+	// (consume its challenge and complete it). Anyone who sees the request
+	// could post something else; that is recorded and refused, and the
+	// request stays open for its holder.
+	Bound bool
+	// Status and Body are the HTTP answer to the holder.
+	Status int
+	Body   any
+	// Outcome is what the request stores when Bound.
+	Outcome verifier.Outcome
+	// Decision, when set, goes to the audit log (Record) before the answer.
+	Decision *Decision
+}
+
+// Check is verifierapi.Requests' Check: it verifies a holder's response
+// to req (proof with the request's challenge and domain, holder binding,
+// query, rules), without side effects.
+func (a *API) Check(ctx context.Context, req *verifier.Request, raw json.RawMessage) Answer {
 	input, err := secure.ParseInput(raw)
 	if err != nil {
 		p := httpx.BadRequest("verifiablePresentation: " + err.Error())
-		return p.Status, p, verifier.Outcome{Decision: verifier.Reject, Codes: []string{verifier.CodeMalformed}, Completed: time.Now().UTC()}
+		return Answer{Status: p.Status, Body: p}
 	}
 	policy, err := a.policyOf(ctx, req.Verifier)
 	if err != nil {
-		p := httpx.NewProblem(http.StatusInternalServerError, "internal", "Internal error", "the verifier's policy cannot be read")
 		a.Log.ErrorContext(ctx, "failed to read a verifier policy", "verifier", req.Verifier, "err", err)
-		return p.Status, p, verifier.Outcome{Decision: verifier.Reject, Completed: time.Now().UTC()}
+		p := httpx.NewProblem(http.StatusInternalServerError, "internal", "Internal error", "the verifier's policy cannot be read")
+		return Answer{Status: p.Status, Body: p}
 	}
 	res := a.Verifier.VerifyPresentation(ctx, input, verifier.PresentationOptions{Options: verifier.Options{Policy: policy},
 		Challenge: req.Challenge, Domain: req.Domain, Query: &req.Query})
-	d := Decision{Tenant: req.Verifier, Requester: Anonymous, Request: req.ID, Kind: "presentation", Inputs: [][]byte{raw},
-		Result: res.Result, Credentials: res.Credentials, Holder: res.Holder}
-	if a.Record != nil {
-		if err := a.Record(ctx, d); err != nil {
-			a.Log.ErrorContext(ctx, "failed to record a decision in the audit log", "err", err)
-			p := httpx.NewProblem(http.StatusInternalServerError, "internal", "Internal error", "the decision could not be recorded")
-			return p.Status, p, verifier.Outcome{Decision: verifier.Reject, Completed: time.Now().UTC()}
-		}
-	}
 	body, _ := json.Marshal(res)
-	// The holder learns whether it was accepted, not the verifier's detail.
-	answer := gin.H{"verified": res.Verified, "decision": res.Decision}
-	return statusOf(res.Result), answer, verifier.Outcome{Verified: res.Verified, Decision: res.Decision, Codes: codes(res.Errors),
-		Completed: time.Now().UTC(), Result: body}
+	return Answer{
+		Bound:  res.Bound,
+		Status: statusOf(res.Result),
+		// The holder learns whether it was accepted, not the verifier's detail.
+		Body: gin.H{"verified": res.Verified, "decision": res.Decision},
+		Outcome: verifier.Outcome{Verified: res.Verified, Decision: res.Decision, Codes: codes(res.Errors),
+			Completed: time.Now().UTC(), Result: body},
+		Decision: &Decision{Tenant: req.Verifier, Requester: Anonymous, Request: req.ID, Kind: "presentation", Inputs: [][]byte{raw},
+			Result: res.Result, Credentials: res.Credentials, Holder: res.Holder},
+	}
+}
+
+// RecordAnswer is verifierapi.Requests' Record: the answer's decision to
+// the audit log (none: nothing to record).
+func (a *API) RecordAnswer(ctx context.Context, ans Answer) error {
+	if a.Record == nil || ans.Decision == nil {
+		return nil
+	}
+	return a.Record(ctx, *ans.Decision)
 }
 
 // Refused is verifierapi.Requests' Refused: a presentation answering a

@@ -26,8 +26,8 @@ import (
 // not dressed up as an openid4vp:// URI. The holder's wallet fetches the
 // object (query, challenge, domain, purpose, expiry, response_uri) and
 // posts {"verifiablePresentation": ...} to response_uri, once: the
-// request's challenge is consumed by the first response, and any later one
-// is answered 409 with an RFC 9457 problem of type
+// request's challenge is consumed by the first response whose proof carries
+// it (and the request's domain), and any later one is answered 409 with an RFC 9457 problem of type
 // urn:credence:problem:presentation-replayed carrying
 // "code": "PRESENTATION_REPLAYED". The tenant reads the state and outcome
 // with GET /verifier/requests/{id}.
@@ -48,10 +48,12 @@ const CodeReplayed = "PRESENTATION_REPLAYED"
 // Requests serves presentation requests and VC-API challenges.
 type Requests struct {
 	Requests *verifier.Requests
-	// Respond verifies a holder's presentation against a request (proof,
-	// holder binding, query match, rules, audit) and returns the HTTP status
-	// and body to answer and the outcome to store.
-	Respond func(ctx context.Context, req *verifier.Request, presentation json.RawMessage) (status int, body any, outcome verifier.Outcome)
+	// Check verifies a holder's presentation against a request (proof,
+	// holder binding, query match, rules), without side effects (API.Check).
+	Check func(ctx context.Context, req *verifier.Request, presentation json.RawMessage) Answer
+	// Record, when set, appends an answer's decision to the audit log; an
+	// answer that cannot be recorded is answered 500 (API.RecordAnswer).
+	Record func(ctx context.Context, ans Answer) error
 	// Refused, when set, records a presentation refused before it was
 	// verified (a replay of a completed request) in the audit log.
 	Refused func(ctx context.Context, req *verifier.Request, presentation json.RawMessage, code string) error
@@ -218,9 +220,13 @@ type responseBody struct {
 	VerifiablePresentation json.RawMessage `json:"verifiablePresentation"`
 }
 
-// respond takes the holder's presentation: the request must be pending,
-// its challenge is consumed, Respond verifies, the outcome is stored, and
-// Respond's status and body are answered.
+// respond takes the holder's presentation: the request must be pending and
+// Check verifies it. A presentation whose own proof carries the request's
+// challenge and domain (Answer.Bound) consumes the challenge, is recorded,
+// and completes the request with its outcome. Anything else (malformed,
+// unsigned, signed for another challenge or domain) is recorded when it
+// could be verified and answered, and changes nothing: whoever sees the
+// request's URL cannot close it before its holder answers.
 func (a *Requests) respond(c *gin.Context) {
 	raw, ok := readJSONObject(c, a.Log, MaxResponseBytes)
 	if !ok {
@@ -244,36 +250,58 @@ func (a *Requests) respond(c *gin.Context) {
 	}
 	switch req.State {
 	case verifier.RequestCompleted:
-		if a.Refused != nil {
-			if err := a.Refused(ctx, req, vp, verifier.CodeReplayed); err != nil {
-				httpx.Error(c, a.Log, err)
-				return
-			}
-		}
-		writeReplayed(c)
+		a.refuseReplay(c, req, vp)
 		return
 	case verifier.RequestExpired:
 		httpx.WriteProblem(c, expiredProblem())
 		return
 	}
-	if _, id, err := a.Requests.UseChallenge(ctx, req.Challenge); err != nil || id != req.ID {
-		if err == nil {
+	ans := a.Check(ctx, req, vp)
+	if ans.Bound {
+		_, id, err := a.Requests.UseChallenge(ctx, req.Challenge)
+		switch {
+		case errors.Is(err, verifier.ErrReplay):
+			a.refuseReplay(c, req, vp) // another response answered it meanwhile
+			return
+		case err == nil && id != req.ID:
 			err = errors.New("the challenge of request " + req.ID + " belongs to request " + id)
+			fallthrough
+		case err != nil:
+			a.fail(c, err)
+			return
 		}
-		a.fail(c, err)
-		return
 	}
-	status, out, outcome := a.Respond(ctx, req, vp)
-	if err := a.Requests.Complete(context.WithoutCancel(ctx), req.ID, outcome); err != nil {
-		httpx.Error(c, a.Log, err)
-		return
+	if a.Record != nil {
+		if err := a.Record(ctx, ans); err != nil {
+			a.Log.ErrorContext(ctx, "failed to record a decision in the audit log", "err", err)
+			p := httpx.NewProblem(http.StatusInternalServerError, "internal", "Internal error", "the decision could not be recorded")
+			ans.Status, ans.Body = p.Status, p
+			ans.Outcome = verifier.Outcome{Decision: verifier.Reject, Completed: time.Now().UTC()}
+		}
 	}
-	if p, ok := out.(*httpx.Problem); ok {
+	if ans.Bound {
+		if err := a.Requests.Complete(context.WithoutCancel(ctx), req.ID, ans.Outcome); err != nil {
+			httpx.Error(c, a.Log, err)
+			return
+		}
+	}
+	if p, ok := ans.Body.(*httpx.Problem); ok {
 		httpx.WriteProblem(c, p)
 		return
 	}
 	c.Header("Cache-Control", "no-store")
-	httpx.JSON(c, status, "application/json", out)
+	httpx.JSON(c, ans.Status, "application/json", ans.Body)
+}
+
+// refuseReplay answers (and records) a response to an answered request.
+func (a *Requests) refuseReplay(c *gin.Context, req *verifier.Request, vp json.RawMessage) {
+	if a.Refused != nil {
+		if err := a.Refused(c.Request.Context(), req, vp, verifier.CodeReplayed); err != nil {
+			httpx.Error(c, a.Log, err)
+			return
+		}
+	}
+	writeReplayed(c)
 }
 
 // replayedProblem is the RFC 9457 answer to a second response, with the

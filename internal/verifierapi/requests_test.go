@@ -3,6 +3,7 @@ package verifierapi
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -32,9 +33,11 @@ type requestsEnv struct {
 	engine *gin.Engine
 	store  *verifier.Requests
 	now    atomic.Pointer[time.Time]
-	calls  atomic.Int32
-	// respond is what the fake Respond answers.
-	respond func(req *verifier.Request, vp json.RawMessage) (int, any, verifier.Outcome)
+	calls  atomic.Int32 // Check calls
+	// records counts Record calls; refused, Refused calls.
+	records, refused atomic.Int32
+	// check is what the fake Check answers.
+	check func(req *verifier.Request, vp json.RawMessage) Answer
 }
 
 func newRequestsEnv(t *testing.T) *requestsEnv {
@@ -44,14 +47,20 @@ func newRequestsEnv(t *testing.T) *requestsEnv {
 	start := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 	env.now.Store(&start)
 	env.store = &verifier.Requests{Store: memkv.New(), BaseURL: testBase + "/", Now: func() time.Time { return *env.now.Load() }}
-	env.respond = func(*verifier.Request, json.RawMessage) (int, any, verifier.Outcome) {
-		return http.StatusOK, gin.H{"verified": true}, verifier.Outcome{Verified: true, Decision: verifier.Accept}
+	env.check = func(*verifier.Request, json.RawMessage) Answer {
+		return Answer{Bound: true, Status: http.StatusOK, Body: gin.H{"verified": true},
+			Outcome: verifier.Outcome{Verified: true, Decision: verifier.Accept}}
 	}
 	api := &Requests{
 		Requests: env.store,
-		Respond: func(_ context.Context, req *verifier.Request, vp json.RawMessage) (int, any, verifier.Outcome) {
+		Check: func(_ context.Context, req *verifier.Request, vp json.RawMessage) Answer {
 			env.calls.Add(1)
-			return env.respond(req, vp)
+			return env.check(req, vp)
+		},
+		Record: func(context.Context, Answer) error { env.records.Add(1); return nil },
+		Refused: func(context.Context, *verifier.Request, json.RawMessage, string) error {
+			env.refused.Add(1)
+			return nil
 		},
 		Log: slog.New(slog.DiscardHandler),
 	}
@@ -214,10 +223,10 @@ func TestRespond(t *testing.T) {
 	r := env.create(t, "mercy")
 	var seen *verifier.Request
 	var seenVP string
-	env.respond = func(req *verifier.Request, vp json.RawMessage) (int, any, verifier.Outcome) {
+	env.check = func(req *verifier.Request, vp json.RawMessage) Answer {
 		seen, seenVP = req, string(vp)
-		return http.StatusUnprocessableEntity, gin.H{"verified": false, "decision": "reject"},
-			verifier.Outcome{Decision: verifier.Reject, Codes: []string{"NO_LICENSE_IN_PRACTICE_STATE"}, Result: json.RawMessage(`{"verified":false}`)}
+		return Answer{Bound: true, Status: http.StatusUnprocessableEntity, Body: gin.H{"verified": false, "decision": "reject"},
+			Outcome: verifier.Outcome{Decision: verifier.Reject, Codes: []string{"NO_LICENSE_IN_PRACTICE_STATE"}, Result: json.RawMessage(`{"verified":false}`)}}
 	}
 	path := "/verifier/requests/" + r.ID + "/response"
 	// Malformed responses are refused before the challenge is consumed.
@@ -243,8 +252,8 @@ func TestRespond(t *testing.T) {
 		t.Errorf("replay problem %+v", p)
 	}
 	wantProblem(t, env.do("GET", "/verifier/requests/"+r.ID+"/object", "", ""), 410, "request-completed")
-	if env.calls.Load() != 1 {
-		t.Errorf("Respond called %d times", env.calls.Load())
+	if env.calls.Load() != 1 || env.records.Load() != 1 || env.refused.Load() != 1 {
+		t.Errorf("Check called %d times, Record %d, Refused %d; want 1, 1, 1", env.calls.Load(), env.records.Load(), env.refused.Load())
 	}
 }
 
@@ -257,24 +266,72 @@ func TestRespondExpiredAndUnknown(t *testing.T) {
 	big := `{"verifiablePresentation": "` + strings.Repeat("a", MaxResponseBytes) + `"}`
 	wantProblem(t, env.do("POST", "/verifier/requests/"+r.ID+"/response", "", big), 413, "too-large")
 	if env.calls.Load() != 0 {
-		t.Errorf("Respond called %d times", env.calls.Load())
+		t.Errorf("Check called %d times", env.calls.Load())
 	}
 }
 
-func TestRespondProblem(t *testing.T) {
+// TestRespondUnbound: a response whose proof does not carry the request's
+// challenge and domain (malformed, unsigned, or signed for something else,
+// as anyone who sees the request's URL can post) is answered and recorded
+// but leaves the request pending and its challenge unused, so the holder's
+// own answer still completes it.
+func TestRespondUnbound(t *testing.T) {
 	env := newRequestsEnv(t)
 	r := env.create(t, "mercy")
-	env.respond = func(*verifier.Request, json.RawMessage) (int, any, verifier.Outcome) {
-		return 0, httpx.BadRequest("verifiablePresentation: not a presentation"), verifier.Outcome{Decision: verifier.Reject, Codes: []string{"PRESENTATION_MALFORMED"}}
+	path := "/verifier/requests/" + r.ID + "/response"
+	env.check = func(*verifier.Request, json.RawMessage) Answer {
+		return Answer{Status: 400, Body: httpx.BadRequest("verifiablePresentation: not a presentation")}
 	}
-	wantProblem(t, env.do("POST", "/verifier/requests/"+r.ID+"/response", "", `{"verifiablePresentation": "x"}`), 400, "bad-request")
-	if got := decode[createdView](t, env.do("GET", "/verifier/requests/"+r.ID, "mercy", "")); got.State != "completed" {
-		t.Errorf("state after a rejected presentation: %s", got.State)
+	wantProblem(t, env.do("POST", path, "", `{"verifiablePresentation": "x"}`), 400, "bad-request")
+	env.check = func(*verifier.Request, json.RawMessage) Answer {
+		return Answer{Status: http.StatusUnprocessableEntity, Body: gin.H{"verified": false, "decision": "reject"},
+			Decision: &Decision{Tenant: "mercy", Request: r.ID}}
+	}
+	if w := env.do("POST", path, "", `{"verifiablePresentation": `+testVP+`}`); w.Code != http.StatusUnprocessableEntity {
+		t.Errorf("unbound presentation: %d %s", w.Code, w.Body)
+	}
+	if got := decode[createdView](t, env.do("GET", "/verifier/requests/"+r.ID, "mercy", "")); got.State != "pending" || got.Outcome != nil {
+		t.Errorf("state after responses that do not answer the request: %s %+v", got.State, got.Outcome)
+	}
+	if env.records.Load() != 2 {
+		t.Errorf("%d responses recorded, want 2", env.records.Load())
+	}
+	env.check = func(*verifier.Request, json.RawMessage) Answer {
+		return Answer{Bound: true, Status: http.StatusOK, Body: gin.H{"verified": true, "decision": "accept"},
+			Outcome: verifier.Outcome{Verified: true, Decision: verifier.Accept}}
+	}
+	if w := env.do("POST", path, "", `{"verifiablePresentation": `+testVP+`}`); w.Code != http.StatusOK {
+		t.Fatalf("the holder's answer: %d %s", w.Code, w.Body)
+	}
+	if got := decode[createdView](t, env.do("GET", "/verifier/requests/"+r.ID, "mercy", "")); got.State != "completed" || got.Outcome.Decision != verifier.Accept {
+		t.Errorf("after the holder's answer: %s %+v", got.State, got.Outcome)
 	}
 }
 
-// TestRespondConcurrently sends 50 responses at once: one is verified, the
-// others are replays.
+// TestRespondRecordFails: a bound answer whose decision cannot be recorded
+// is answered 500 and completes the request as rejected (the challenge is
+// used; the holder asks the verifier for a new request).
+func TestRespondRecordFails(t *testing.T) {
+	env := newRequestsEnv(t)
+	r := env.create(t, "mercy")
+	api := &Requests{Requests: env.store, Log: slog.New(slog.DiscardHandler),
+		Check:  func(context.Context, *verifier.Request, json.RawMessage) Answer { return env.check(nil, nil) },
+		Record: func(context.Context, Answer) error { return errors.New("disk full") }}
+	e := gin.New()
+	e.Use(httpx.RequestIDs())
+	api.Routes(e.Group(""), e.Group(""))
+	w := httptest.NewRecorder()
+	e.ServeHTTP(w, httptest.NewRequest("POST", "/verifier/requests/"+r.ID+"/response", strings.NewReader(`{"verifiablePresentation": `+testVP+`}`)))
+	if w.Code != http.StatusInternalServerError || strings.Contains(w.Body.String(), "disk full") {
+		t.Errorf("record failure answered %d %s", w.Code, w.Body)
+	}
+	if got := decode[createdView](t, env.do("GET", "/verifier/requests/"+r.ID, "mercy", "")); got.State != "completed" || got.Outcome.Decision != verifier.Reject {
+		t.Errorf("after a failed record: %s %+v", got.State, got.Outcome)
+	}
+}
+
+// TestRespondConcurrently sends 50 responses at once: each is checked, one
+// answers the request, the others are refused as replays.
 func TestRespondConcurrently(t *testing.T) {
 	env := newRequestsEnv(t)
 	r := env.create(t, "mercy")
@@ -297,8 +354,8 @@ func TestRespondConcurrently(t *testing.T) {
 	}
 	close(start)
 	wg.Wait()
-	if ok.Load() != 1 || replayed.Load() != 49 || env.calls.Load() != 1 {
-		t.Errorf("%d verified, %d replayed, %d Respond calls; want 1, 49, 1", ok.Load(), replayed.Load(), env.calls.Load())
+	if ok.Load() != 1 || replayed.Load() != 49 || env.records.Load() != 1 || env.refused.Load() != 49 {
+		t.Errorf("%d verified, %d replayed, %d recorded, %d refused; want 1, 49, 1, 49", ok.Load(), replayed.Load(), env.records.Load(), env.refused.Load())
 	}
 }
 
