@@ -1,10 +1,15 @@
 // Package auth keeps API tokens. A token is a random secret shown once to its owner;
-// the store keeps only its SHA-256 hash (the secret has 256 bits of entropy, so a
-// slow hash adds nothing) with the subject and scopes it grants.
+// the store keeps only a digest of it with the subject and scopes it grants. The
+// digest is HMAC-SHA256 under a pepper (WithPepper: a key derived from the master
+// key, which the store does not hold), so that someone who reads the store cannot
+// test guesses of an operator-chosen admin token offline; random secrets have 256
+// bits of entropy, so a slow hash would add nothing. Stores made before peppering
+// keep plain SHA-256 digests, which are still accepted (see Store.Authenticate).
 package auth
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -49,14 +54,42 @@ func (t Token) Allows(scope string) bool {
 
 // Store keeps hashed tokens in a kv.Store.
 type Store struct {
-	kv  kv.Store
-	now func() time.Time
+	kv     kv.Store
+	now    func() time.Time
+	pepper []byte
+}
+
+// StoreOption configures a Store.
+type StoreOption func(*Store)
+
+// WithPepper makes the store key tokens by HMAC-SHA256 under pepper (at
+// least 32 bytes, secret, the same for every process sharing the store)
+// instead of plain SHA-256.
+func WithPepper(pepper []byte) StoreOption {
+	return func(s *Store) { s.pepper = slices.Clone(pepper) }
 }
 
 // NewStore returns a token store over s.
-func NewStore(s kv.Store) *Store { return &Store{kv: s, now: time.Now} }
+func NewStore(s kv.Store, opts ...StoreOption) *Store {
+	st := &Store{kv: s, now: time.Now}
+	for _, o := range opts {
+		o(st)
+	}
+	return st
+}
 
-func hash(secret string) string {
+// hash is the digest a secret is stored under.
+func (s *Store) hash(secret string) string {
+	if s.pepper == nil {
+		return legacyHash(secret)
+	}
+	m := hmac.New(sha256.New, s.pepper)
+	m.Write([]byte(secret))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// legacyHash is the digest of stores made without a pepper.
+func legacyHash(secret string) string {
 	h := sha256.Sum256([]byte(secret))
 	return hex.EncodeToString(h[:])
 }
@@ -77,7 +110,7 @@ func (s *Store) Issue(ctx context.Context, subject, label string, scopes ...stri
 }
 
 func (s *Store) put(ctx context.Context, secret, subject, label string, scopes []string) (Token, error) {
-	h := hash(secret)
+	h := s.hash(secret)
 	tok := Token{ID: "tok_" + h[:16], Subject: subject, Scopes: scopes, Label: label, Created: s.now().UTC().Truncate(time.Second)}
 	b, err := json.Marshal(tok)
 	if err != nil {
@@ -89,12 +122,17 @@ func (s *Store) put(ctx context.Context, secret, subject, label string, scopes [
 	return tok, nil
 }
 
-// Authenticate returns the token a secret grants, or ErrInvalidToken.
+// Authenticate returns the token a secret grants, or ErrInvalidToken. With
+// a pepper, a token stored before peppering (under its plain SHA-256
+// digest) is still found: those are random secrets, not guessable.
 func (s *Store) Authenticate(ctx context.Context, secret string) (Token, error) {
 	if len(secret) < MinSecretLength || len(secret) > 512 {
 		return Token{}, ErrInvalidToken
 	}
-	b, err := s.kv.Get(ctx, bucket, hash(secret))
+	b, err := s.kv.Get(ctx, bucket, s.hash(secret))
+	if errors.Is(err, kv.ErrNotFound) && s.pepper != nil {
+		b, err = s.kv.Get(ctx, bucket, legacyHash(secret))
+	}
 	if errors.Is(err, kv.ErrNotFound) {
 		return Token{}, ErrInvalidToken
 	}
@@ -136,7 +174,7 @@ func (s *Store) Bootstrap(ctx context.Context, secret string) (string, error) {
 	switch {
 	case secret != "" && len(secret) < MinSecretLength:
 		return "", fmt.Errorf("admin token must be at least %d characters", MinSecretLength)
-	case secret != "" && string(prev) == hash(secret):
+	case secret != "" && string(prev) == s.hash(secret):
 		return "", nil
 	case secret == "" && prev != nil:
 		return "", nil
@@ -146,10 +184,10 @@ func (s *Store) Bootstrap(ctx context.Context, secret string) (string, error) {
 	if _, err := s.put(ctx, secret, "admin", "bootstrap admin", []string{ScopeAdmin}); err != nil && !errors.Is(err, kv.ErrExists) {
 		return "", err
 	}
-	if err := s.kv.Put(ctx, settings, bootKey, []byte(hash(secret))); err != nil {
+	if err := s.kv.Put(ctx, settings, bootKey, []byte(s.hash(secret))); err != nil {
 		return "", fmt.Errorf("failed to record bootstrap admin: %w", err)
 	}
-	if prev != nil && string(prev) != hash(secret) {
+	if prev != nil && string(prev) != s.hash(secret) {
 		if err := s.kv.Delete(ctx, bucket, string(prev)); err != nil && !errors.Is(err, kv.ErrNotFound) {
 			return "", fmt.Errorf("failed to retire the previous admin token: %w", err)
 		}
@@ -167,11 +205,11 @@ func (s *Store) mint(ctx context.Context) (string, error) {
 	if _, err := s.put(ctx, secret, "admin", "bootstrap admin", []string{ScopeAdmin}); err != nil {
 		return "", err
 	}
-	err := s.kv.Create(ctx, settings, bootKey, []byte(hash(secret)))
+	err := s.kv.Create(ctx, settings, bootKey, []byte(s.hash(secret)))
 	if err == nil {
 		return secret, nil
 	}
-	if derr := s.kv.Delete(ctx, bucket, hash(secret)); derr != nil && !errors.Is(derr, kv.ErrNotFound) {
+	if derr := s.kv.Delete(ctx, bucket, s.hash(secret)); derr != nil && !errors.Is(derr, kv.ErrNotFound) {
 		return "", fmt.Errorf("failed to remove an unused admin token: %w", derr)
 	}
 	if errors.Is(err, kv.ErrExists) {

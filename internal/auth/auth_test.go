@@ -73,3 +73,63 @@ func TestBootstrap(t *testing.T) {
 		t.Errorf("short admin token accepted")
 	}
 }
+
+// TestPepper: with a pepper, the stored digest is not the secret's plain
+// SHA-256 (someone reading the store cannot test guesses of a chosen admin
+// token without the pepper); tokens stored before peppering still work and
+// can be revoked; a chosen admin token is moved to the peppered digest at
+// the next bootstrap; another pepper finds no peppered token.
+func TestPepper(t *testing.T) {
+	ctx := context.Background()
+	mem := memkv.New()
+	plain := NewStore(mem)
+	oldSecret, oldTok, err := plain.Issue(ctx, "verifier:mercy", "", "verifier")
+	if err != nil {
+		t.Fatal(err)
+	}
+	chosen := "operator-chosen-admin-token-0123456789"
+	if _, err := plain.Bootstrap(ctx, chosen); err != nil {
+		t.Fatal(err)
+	}
+
+	pepper := []byte(strings.Repeat("p", 32))
+	s := NewStore(mem, WithPepper(pepper))
+	if tok, err := s.Authenticate(ctx, oldSecret); err != nil || tok.ID != oldTok.ID {
+		t.Errorf("a token stored before peppering: %+v, %v", tok, err)
+	}
+	if _, err := s.Bootstrap(ctx, chosen); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Authenticate(ctx, chosen); err != nil {
+		t.Errorf("the chosen admin token after peppering: %v", err)
+	}
+	newSecret, newTok, err := s.Issue(ctx, "issuer:tx", "", "issuer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range []string{chosen, newSecret} {
+		if _, err := mem.Get(ctx, bucket, legacyHash(secret)); err == nil {
+			t.Errorf("%.8s… is stored under its plain SHA-256", secret)
+		}
+		if _, err := mem.Get(ctx, bucket, s.hash(secret)); err != nil {
+			t.Errorf("%.8s… is not stored under its peppered digest: %v", secret, err)
+		}
+	}
+	if _, err := plain.Authenticate(ctx, chosen); !errors.Is(err, ErrInvalidToken) {
+		t.Errorf("the admin token is still found under its plain digest: %v", err)
+	}
+	other := NewStore(mem, WithPepper([]byte(strings.Repeat("q", 32))))
+	if _, err := other.Authenticate(ctx, newSecret); !errors.Is(err, ErrInvalidToken) {
+		t.Errorf("another pepper authenticated a peppered token: %v", err)
+	}
+	for _, id := range []string{oldTok.ID, newTok.ID} {
+		if err := s.Revoke(ctx, id); err != nil {
+			t.Errorf("Revoke(%s): %v", id, err)
+		}
+	}
+	for _, secret := range []string{oldSecret, newSecret} {
+		if _, err := s.Authenticate(ctx, secret); !errors.Is(err, ErrInvalidToken) {
+			t.Errorf("revoked token still valid: %v", err)
+		}
+	}
+}

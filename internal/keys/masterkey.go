@@ -3,6 +3,7 @@ package keys
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hkdf"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -158,6 +159,24 @@ func (k MasterKey) Open(sealed, aad []byte) ([]byte, error) {
 		return nil, errors.New("keys: decryption failed (wrong master key, wrong context or corrupted data)")
 	}
 	return pt, nil
+}
+
+// derivedDomain separates the keys DeriveKey makes from any other use of
+// the master key.
+const derivedDomain = "credence/keys/derived/v1\x00"
+
+// DeriveKey returns a 32-byte key for purpose (a fixed label such as
+// "auth/token-pepper"), derived from the master key with HKDF-SHA256: the
+// same master key and purpose give the same key, other purposes unrelated
+// ones, and the key reveals nothing of the master key.
+func (k MasterKey) DeriveKey(purpose string) ([]byte, error) {
+	if k.s == nil {
+		return nil, errors.New("keys: zero MasterKey")
+	}
+	if purpose == "" {
+		return nil, errors.New("keys: DeriveKey needs a purpose")
+	}
+	return hkdf.Key(sha256.New, k.s.key[:], nil, derivedDomain+purpose, 32)
 }
 
 // maxKeyFileSize bounds how much of a key file is read.

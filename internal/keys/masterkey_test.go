@@ -238,3 +238,31 @@ func TestLoadOrCreateMasterKey(t *testing.T) {
 		t.Error("empty path accepted")
 	}
 }
+
+// TestDeriveKey: a derived key is fixed by the master key and purpose,
+// differs across purposes and master keys, and is not the master key.
+func TestDeriveKey(t *testing.T) {
+	k1, _ := GenerateMasterKey()
+	k2, _ := GenerateMasterKey()
+	a, err := k1.DeriveKey("auth/token-pepper")
+	if err != nil || len(a) != 32 {
+		t.Fatalf("DeriveKey = %x, %v", a, err)
+	}
+	again, _ := k1.DeriveKey("auth/token-pepper")
+	other, _ := k1.DeriveKey("other")
+	elsewhere, _ := k2.DeriveKey("auth/token-pepper")
+	switch {
+	case !bytes.Equal(a, again):
+		t.Error("DeriveKey is not deterministic")
+	case bytes.Equal(a, other) || bytes.Equal(a, elsewhere):
+		t.Error("DeriveKey gave one key for two purposes or two master keys")
+	case bytes.Equal(a, k1.s.key[:]):
+		t.Error("DeriveKey returned the master key")
+	}
+	if _, err := k1.DeriveKey(""); err == nil {
+		t.Error("DeriveKey without a purpose")
+	}
+	if _, err := (MasterKey{}).DeriveKey("x"); err == nil {
+		t.Error("DeriveKey of the zero MasterKey")
+	}
+}

@@ -163,7 +163,11 @@ func (s *Server) bootstrap(ctx context.Context) error {
 	}
 	s.ServiceDID = doc.ID
 	// Last step that can fail before serving: a token made here is shown right after.
-	s.tokens = auth.NewStore(s.store)
+	pepper, err := s.master.DeriveKey("auth/token-pepper")
+	if err != nil {
+		return fmt.Errorf("admin token: %w", err)
+	}
+	s.tokens = auth.NewStore(s.store, auth.WithPepper(pepper))
 	if s.BootstrapToken, err = s.tokens.Bootstrap(ctx, s.cfg.AdminToken); err != nil {
 		return fmt.Errorf("admin token: %w", err)
 	}
