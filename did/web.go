@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"syscall"
@@ -43,8 +44,8 @@ func WithWebMaxBytes(n int64) WebOption { return func(w *WebMethod) { w.maxBytes
 
 // NewWebMethod returns a did:web resolver whose default client uses TLS 1.2+, the
 // given timeout, at most three HTTPS-only redirects and refuses to connect to
-// loopback, private, link-local and other non-public addresses unless allowPrivate
-// is set (so a DID cannot make the server probe its own network).
+// any address that is not globally routable unicast (PublicAddr) unless
+// allowPrivate is set (so a DID cannot make the server probe its own network).
 func NewWebMethod(timeout time.Duration, allowPrivate bool, opts ...WebOption) *WebMethod {
 	if timeout <= 0 {
 		timeout = DefaultWebTimeout
@@ -79,17 +80,16 @@ func httpsRedirectsOnly(req *http.Request, via []*http.Request) error {
 	return nil
 }
 
-// refusePrivate runs after name resolution, on the address actually dialed, so DNS
-// rebinding cannot bypass it.
+// refusePrivate is the dialer's Control: it runs after name resolution, on the
+// address actually dialed, so DNS rebinding cannot bypass it. It refuses every
+// address PublicAddr does not accept.
 func refusePrivate(_, address string, _ syscall.RawConn) error {
-	host, _, err := net.SplitHostPort(address)
+	ap, err := netip.ParseAddrPort(address)
 	if err != nil {
-		return err
+		return fmt.Errorf("refusing to connect to unparsable address %q: %w", address, err)
 	}
-	ip := net.ParseIP(host)
-	if ip == nil || ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
-		ip.IsUnspecified() || ip.IsMulticast() || ip.IsInterfaceLocalMulticast() {
-		return fmt.Errorf("refusing to connect to non-public address %s", host)
+	if !PublicAddr(ap.Addr()) {
+		return fmt.Errorf("refusing to connect to non-public address %s", ap.Addr())
 	}
 	return nil
 }
@@ -199,8 +199,9 @@ func (w *WebMethod) fetch(ctx context.Context, u *url.URL) ([]byte, error) {
 
 // PublicHTTPClient is the client did:web uses, for other fetches a server makes
 // on behalf of its callers (status lists): the timeout, at most three
-// HTTPS-only redirects, and no connections to loopback, private, link-local or
-// other non-public addresses unless allowPrivate.
+// HTTPS-only redirects, and no connections to addresses PublicAddr refuses
+// (loopback, private, link-local, metadata and other special-purpose ranges)
+// unless allowPrivate.
 func PublicHTTPClient(timeout time.Duration, allowPrivate bool) *http.Client {
 	if timeout <= 0 {
 		timeout = DefaultWebTimeout

@@ -7,9 +7,11 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"net"
+	"net/netip"
 	"net/url"
 	"strings"
+
+	"github.com/credence/credence/did"
 )
 
 // checkWebhook accepts an absolute https URL with a host, without user
@@ -52,15 +54,15 @@ func checkWebhook(raw string, allowPrivate bool) error {
 	return nil
 }
 
-// privateHost reports names and literal addresses that are never public.
+// privateHost reports names and literal addresses that are never public:
+// localhost names and the addresses did.PublicAddr refuses.
 func privateHost(host string) bool {
 	h := strings.ToLower(strings.TrimSuffix(host, "."))
 	if h == "localhost" || strings.HasSuffix(h, ".localhost") {
 		return true
 	}
-	ip := net.ParseIP(h)
-	return ip != nil && (ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
-		ip.IsUnspecified() || ip.IsMulticast() || ip.IsInterfaceLocalMulticast())
+	ip, err := netip.ParseAddr(h)
+	return err == nil && !did.PublicAddr(ip)
 }
 
 // signature is the Standard Webhooks v1 signature of a delivery: base64
