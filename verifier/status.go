@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/credence/credence/did"
 	"github.com/credence/credence/registry"
 	"github.com/credence/credence/vc"
 	"github.com/credence/credence/vc/secure"
@@ -39,6 +40,8 @@ type Fetcher interface {
 
 // HTTPFetcher fetches over HTTP(S) with a size limit.
 type HTTPFetcher struct {
+	// Client fetches; nil means did.PublicHTTPClient with a 10 s timeout,
+	// which connects to public addresses only.
 	Client *http.Client
 }
 
@@ -53,7 +56,7 @@ func (f HTTPFetcher) Fetch(ctx context.Context, url string) ([]byte, error) {
 	req.Header.Set("Cache-Control", "no-cache")
 	c := f.Client
 	if c == nil {
-		c = &http.Client{Timeout: 10 * time.Second}
+		c = did.PublicHTTPClient(10*time.Second, false)
 	}
 	resp, err := c.Do(req)
 	if err != nil {
