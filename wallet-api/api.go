@@ -243,14 +243,27 @@ func (a *API) present(c *gin.Context) {
 	}
 	c.Header("Cache-Control", "no-store")
 	if err != nil { // made and recorded, but not delivered
-		httpx.JSON(c, http.StatusBadGateway, "application/json", gin.H{"presentation": p, "error": deliveryProblem(err)})
+		httpx.JSON(c, http.StatusBadGateway, "application/json", gin.H{"presentation": p, "error": a.deliveryProblem(c, err)})
 		return
 	}
 	httpx.JSON(c, http.StatusCreated, "application/json", p)
 }
 
-func deliveryProblem(err error) *httpx.Problem {
-	return httpx.NewProblem(http.StatusBadGateway, "verifier-unreachable", "Verifier unreachable", err.Error())
+// deliveryProblem is an ErrDelivery as holders see it: its category only
+// (reachFailure).
+func (a *API) deliveryProblem(c *gin.Context, err error) *httpx.Problem {
+	detail, _ := a.reachFailure(c, "verifier", err, true)
+	return httpx.NewProblem(http.StatusBadGateway, "verifier-unreachable", "Verifier unreachable", detail)
+}
+
+// issuerProblem is an ErrIssuer: the issuer's own error answer as it is,
+// a failure to reach it by its category only (reachFailure).
+func (a *API) issuerProblem(c *gin.Context, err error) *httpx.Problem {
+	detail, ok := a.reachFailure(c, "credential issuer", err, false)
+	if !ok {
+		detail = err.Error()
+	}
+	return httpx.NewProblem(http.StatusBadGateway, "issuer-failed", "Credential issuer failed", detail)
 }
 
 func (a *API) disclosures(c *gin.Context) {
@@ -284,11 +297,11 @@ func (a *API) fail(c *gin.Context, err error) {
 	case errors.Is(err, wallet.ErrUnsatisfied):
 		p = httpx.NewProblem(http.StatusUnprocessableEntity, "request-unsatisfied", "Request cannot be satisfied", err.Error())
 	case errors.Is(err, wallet.ErrDelivery):
-		p = deliveryProblem(err)
+		p = a.deliveryProblem(c, err)
 	case errors.Is(err, wallet.ErrOffer):
 		p = httpx.NewProblem(http.StatusBadRequest, "invalid-credential-offer", "Invalid credential offer", err.Error())
 	case errors.Is(err, wallet.ErrIssuer):
-		p = httpx.NewProblem(http.StatusBadGateway, "issuer-failed", "Credential issuer failed", err.Error())
+		p = a.issuerProblem(c, err)
 	default:
 		httpx.Error(c, a.Log, err)
 		return

@@ -33,7 +33,11 @@ func walletDisclosuresCmd() *cobra.Command {
 				fmt.Fprintln(w, "no disclosures")
 			}
 			for _, d := range out.Disclosures {
-				fmt.Fprintf(w, "%s  %s  request %s  %s\n", d.Time.UTC().Format(time.RFC3339), d.Verifier, orDash(d.RequestID), disclosureOutcome(d))
+				to := d.Verifier
+				if d.ClaimedVerifier != "" && d.ClaimedVerifier != d.Verifier {
+					to += fmt.Sprintf(" (claims to be %q)", d.ClaimedVerifier)
+				}
+				fmt.Fprintf(w, "%s  %s  request %s  %s\n", d.Time.UTC().Format(time.RFC3339), to, orDash(d.RequestID), disclosureOutcome(d))
 				printDisclosed(w, d.Credentials)
 			}
 			return nil

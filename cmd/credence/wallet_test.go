@@ -341,7 +341,7 @@ func TestWalletCLIPresentFailures(t *testing.T) {
 	gone.Close()
 	inline := func(name, responseURI string) string {
 		b, _ := json.Marshal(map[string]any{"id": name, "verifier": "test desk", "challenge": "challenge-" + name,
-			"domain": "desk.example", "dcql_query": walletIdentityQuery, "response_uri": responseURI})
+			"domain": strings.TrimPrefix(responseURI, "http://"), "dcql_query": walletIdentityQuery, "response_uri": responseURI})
 		return walletWriteFile(t, dir, name+".json", b)
 	}
 
@@ -364,7 +364,11 @@ func TestWalletCLIPresentFailures(t *testing.T) {
 		t.Errorf("disclosures: %+v", log)
 	}
 	out = mustRun(t, as("wallet", "disclosures")...)
-	if !strings.Contains(out, "test desk  request unreachable  not delivered") || !strings.Contains(out, "test desk  request refused  reject (HTTP 422)") {
+	// The log names where each presentation went, and the name the request
+	// claimed as a claim.
+	unreachable := strings.TrimPrefix(goneURL, "http://") + ` (claims to be "test desk")  request unreachable  not delivered`
+	refused := strings.TrimPrefix(refuser.URL, "http://") + ` (claims to be "test desk")  request refused  reject (HTTP 422)`
+	if !strings.Contains(out, unreachable) || !strings.Contains(out, refused) {
 		t.Errorf("wallet disclosures:\n%s", out)
 	}
 }

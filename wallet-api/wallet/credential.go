@@ -59,8 +59,8 @@ func (f Filter) matches(st *Stored) bool {
 // (a bare compact token is accepted too), at most MaxCredentialBytes
 // (ErrTooLarge). A credential that does not parse or verify is refused
 // with ErrInvalid wrapping the reason, one issued to someone else with
-// ErrNotBound, one past MaxCredentials with ErrLimit. Adding the same
-// credential again returns the stored one.
+// ErrNotBound, one past MaxCredentials or MaxCredentialStoreBytes with
+// ErrLimit. Adding the same credential again returns the stored one.
 func (s *Service) AddCredential(ctx context.Context, holderID string, input json.RawMessage) (Stored, error) {
 	in, err := parseReceived(input)
 	if err != nil {
@@ -92,7 +92,13 @@ func (s *Service) AddCredential(ctx context.Context, holderID string, input json
 // storeCredential counts and writes a new credential; a concurrent add of
 // the same credential makes it return that one.
 func (s *Service) storeCredential(ctx context.Context, dk *dataKey, st Stored, claimsAreCredential bool) (Stored, error) {
-	seq, err := s.reserveCredential(ctx, dk.holder)
+	sealed, err := s.reserveCredential(ctx, dk.holder, func(seq uint64) ([]byte, error) {
+		pt, err := encodeCredential(seq, &st, claimsAreCredential)
+		if err != nil {
+			return nil, err
+		}
+		return dk.seal(kindCredential, st.ID, pt), nil
+	})
 	if errors.Is(err, ErrLimit) {
 		// Concurrent adds of this credential may hold the last places.
 		if st, gerr := s.credential(ctx, dk, st.ID); gerr == nil {
@@ -102,12 +108,8 @@ func (s *Service) storeCredential(ctx context.Context, dk *dataKey, st Stored, c
 	if err != nil {
 		return Stored{}, err
 	}
-	pt, err := encodeCredential(seq, &st, claimsAreCredential)
-	if err == nil {
-		err = s.Store.Create(ctx, bucketCredentials+dk.holder, st.ID, dk.seal(kindCredential, st.ID, pt))
-	}
-	if err != nil {
-		if rerr := s.release(ctx, dk.holder, kindCredential, 1); rerr != nil {
+	if err = s.Store.Create(ctx, bucketCredentials+dk.holder, st.ID, sealed); err != nil {
+		if rerr := s.releaseCredential(ctx, dk.holder, len(sealed)); rerr != nil {
 			err = errors.Join(err, rerr)
 		}
 		if errors.Is(err, kv.ErrExists) {
@@ -184,12 +186,16 @@ func (s *Service) DeleteCredential(ctx context.Context, holderID, id string) err
 	if !validID(id, 'c') {
 		return fmt.Errorf("%w: %q", ErrCredentialNotFound, id)
 	}
-	err := s.Store.Delete(ctx, bucketCredentials+holderID, id)
+	// The sealed size is uncounted: read it first.
+	b, err := s.Store.Get(ctx, bucketCredentials+holderID, id)
+	if err == nil {
+		err = s.Store.Delete(ctx, bucketCredentials+holderID, id)
+	}
 	if errors.Is(err, kv.ErrNotFound) {
 		return fmt.Errorf("%w: %s", ErrCredentialNotFound, id)
 	}
 	if err != nil {
 		return err
 	}
-	return s.release(ctx, holderID, kindCredential, 1)
+	return s.releaseCredential(ctx, holderID, len(b))
 }

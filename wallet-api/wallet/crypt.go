@@ -1,6 +1,7 @@
 package wallet
 
 import (
+	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/hkdf"
@@ -83,8 +84,9 @@ func recordAAD(holder, kind, id string) []byte {
 	return []byte(recordAADDomain + holder + "\x00" + kind + "\x00" + id)
 }
 
-// dekAAD binds a wrapped data key to its holder.
-func dekAAD(holder string) []byte { return []byte(dekAADDomain + holder) }
+// dekAADv1 binds a wrapped data key to its holder id only: the additional
+// data of version 1 holder records (see holderRecord.dekAAD).
+func dekAADv1(holder string) []byte { return []byte(dekAADDomain + holder) }
 
 // seal encrypts a record: version || nonce || AES-256-GCM(plaintext).
 func (k *dataKey) seal(kind, id string, plaintext []byte) []byte {
@@ -122,7 +124,9 @@ func (k *dataKey) sum(domain string, b []byte) []byte {
 const dekCacheSize = 256
 
 // dekCache keeps unwrapped data keys by holder, each with the wrapped key
-// it came from (a holder whose wrapped key changed, or was shredded, misses).
+// it came from and the additional data it opened with (a holder whose
+// wrapped key changed, or was shredded, misses; so does one whose DID or
+// key changed, which must then open the wrapped key again, and fails).
 // When full, an arbitrary entry is evicted (map order is random).
 type dekCache struct {
 	mu sync.Mutex
@@ -130,8 +134,8 @@ type dekCache struct {
 }
 
 type cachedKey struct {
-	wrapped []byte
-	key     *dataKey
+	wrapped, aad []byte
+	key          *dataKey
 }
 
 func (s *Service) dekCache() *dekCache {
@@ -139,17 +143,17 @@ func (s *Service) dekCache() *dekCache {
 	return s.cache
 }
 
-func (c *dekCache) get(holder string, wrapped []byte) *dataKey {
+func (c *dekCache) get(holder string, wrapped, aad []byte) *dataKey {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.m[holder]
-	if !ok || subtle.ConstantTimeCompare(e.wrapped, wrapped) != 1 {
+	if !ok || subtle.ConstantTimeCompare(e.wrapped, wrapped) != 1 || !bytes.Equal(e.aad, aad) {
 		return nil
 	}
 	return e.key
 }
 
-func (c *dekCache) put(holder string, wrapped []byte, k *dataKey) {
+func (c *dekCache) put(holder string, wrapped, aad []byte, k *dataKey) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if _, ok := c.m[holder]; !ok && len(c.m) >= dekCacheSize {
@@ -158,7 +162,7 @@ func (c *dekCache) put(holder string, wrapped []byte, k *dataKey) {
 			break
 		}
 	}
-	c.m[holder] = cachedKey{wrapped: wrapped, key: k}
+	c.m[holder] = cachedKey{wrapped: wrapped, aad: aad, key: k}
 }
 
 func (c *dekCache) forget(holder string) {

@@ -353,7 +353,7 @@ func TestDataKeyNotPrinted(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := &dekCache{m: map[string]cachedKey{}}
-	c.put("h123", []byte("wrapped"), k)
+	c.put("h123", []byte("wrapped"), []byte("aad"), k)
 	var logged bytes.Buffer
 	slog.New(slog.NewJSONHandler(&logged, nil)).Info("key", "k", k, "v", *k)
 	out := fmt.Sprintf("%v %+v %#v %s %x %d %v %+v", k, k, k, k, k, k, *k, c.m) + logged.String()

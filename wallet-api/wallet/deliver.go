@@ -4,24 +4,49 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 )
 
-// FetchRequest reads a presentation request from a URI.
+// StatusError is an HTTP status a verifier answered that the wallet cannot
+// use (an ErrDelivery).
+type StatusError struct{ Status int }
+
+func (e *StatusError) Error() string { return fmt.Sprintf("HTTP %d", e.Status) }
+
+// FetchRequest reads a presentation request from a URI: https, or http
+// with AllowHTTP (ErrRequest), also for every redirect (ErrDelivery).
 func (p *Presenter) FetchRequest(ctx context.Context, uri string) (*Request, error) {
 	u, err := url.Parse(uri)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return nil, fmt.Errorf("%w: request uri must be an http(s) URL", ErrRequest)
+	}
+	if !p.schemeAllowed(u) {
+		return nil, fmt.Errorf("%w: request uri must be https: requests are not fetched over plain http", ErrRequest)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrRequest, err)
 	}
 	req.Header.Set("Accept", "application/json")
-	res, err := p.HTTP.Do(req)
+	client := *p.HTTP
+	next := client.CheckRedirect
+	client.CheckRedirect = func(r *http.Request, via []*http.Request) error {
+		if !p.schemeAllowed(r.URL) {
+			return fmt.Errorf("redirect to %s: not https", r.URL.Scheme)
+		}
+		if next != nil {
+			return next(r, via)
+		}
+		if len(via) >= 10 { // as net/http's default
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	}
+	res, err := client.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("%w: fetching the request: %w", ErrDelivery, err)
 	}
@@ -33,7 +58,7 @@ func (p *Presenter) FetchRequest(ctx context.Context, uri string) (*Request, err
 	case res.StatusCode == http.StatusGone:
 		return nil, fmt.Errorf("%w: the verifier says the request is closed (completed or expired)", ErrRequest)
 	case res.StatusCode != http.StatusOK:
-		return nil, fmt.Errorf("%w: fetching the request: HTTP %d", ErrDelivery, res.StatusCode)
+		return nil, fmt.Errorf("%w: fetching the request: %w", ErrDelivery, &StatusError{res.StatusCode})
 	case len(body) > MaxRequestBytes:
 		return nil, fmt.Errorf("%w: larger than %d bytes", ErrRequest, MaxRequestBytes)
 	}
@@ -44,7 +69,13 @@ func (p *Presenter) FetchRequest(ctx context.Context, uri string) (*Request, err
 	return &r, nil
 }
 
-// send posts {"verifiablePresentation": vp} to the response URI.
+// schemeAllowed admits https, and http with AllowHTTP.
+func (p *Presenter) schemeAllowed(u *url.URL) bool {
+	return u.Scheme == "https" || u.Scheme == "http" && p.AllowHTTP
+}
+
+// send posts {"verifiablePresentation": vp} to the response URI (checked
+// by checkRequest).
 func (p *Presenter) send(ctx context.Context, uri string, vp any) (*Response, error) {
 	body, err := json.Marshal(map[string]any{"verifiablePresentation": vp})
 	if err != nil {

@@ -23,8 +23,16 @@ type Disclosure struct {
 	Time time.Time `json:"time"`
 	// RequestID is the verifier's request id, if any.
 	RequestID string `json:"requestId,omitempty"`
-	// Verifier is who received it: the verifier id or response URI host.
+	// Verifier is who received it, as the wallet knows it: the host of the
+	// response_uri the presentation was sent to, else the domain it is
+	// bound to (the only party that can use it). Entries recorded before
+	// ClaimedVerifier existed may hold the name the request claimed.
 	Verifier string `json:"verifier,omitempty"`
+	// ClaimedVerifier is the name the request gave for its verifier
+	// ("verifier"), as claimed by the request and not verified by anyone:
+	// any request can claim any name, so show it as such, never as who
+	// received the presentation.
+	ClaimedVerifier string `json:"claimedVerifier,omitempty"`
 	// Audience is the domain or aud the presentation was bound to.
 	Audience  string `json:"audience,omitempty"`
 	Challenge string `json:"challenge,omitempty"`
@@ -88,7 +96,7 @@ func (s *Service) RecordDisclosure(ctx context.Context, holderID string, d Discl
 		err = s.Store.Create(ctx, bucketDisclosures+holderID, d.ID, dk.seal(kindDisclosure, d.ID, b))
 	}
 	if err != nil {
-		err = errors.Join(err, s.release(ctx, holderID, kindDisclosure, 1))
+		err = errors.Join(err, s.releaseDisclosures(ctx, holderID, 1))
 		if errors.Is(err, kv.ErrExists) {
 			return Disclosure{}, fmt.Errorf("%w: disclosure %s exists", ErrInvalid, d.ID)
 		}
@@ -167,10 +175,10 @@ func (s *Service) prune(ctx context.Context, dk *dataKey, limit int) error {
 		if err == nil {
 			deleted++
 		} else if !errors.Is(err, kv.ErrNotFound) {
-			return errors.Join(err, s.release(ctx, dk.holder, kindDisclosure, deleted))
+			return errors.Join(err, s.releaseDisclosures(ctx, dk.holder, deleted))
 		}
 	}
-	return s.release(ctx, dk.holder, kindDisclosure, deleted)
+	return s.releaseDisclosures(ctx, dk.holder, deleted)
 }
 
 // UpdateDisclosure changes a logged entry (typically Delivered, Status and

@@ -19,8 +19,13 @@
 //
 // Each holder has a random 32-byte data key (DEK). It is stored only
 // wrapped by the master key ([keys.MasterKey.Seal], AES-256-GCM), the
-// additional data binding the holder id; the holder record names the
-// master key id, so a store opened with another master key fails with
+// additional data binding the holder id, DID, verification method, key id
+// and DID method: a holder record whose DID or key was changed in the
+// store (to sign as another holder) no longer opens ([ErrCorrupt]), and
+// [Service.Signer] opens it before it signs. Records written before that
+// binding (version 1, the holder id only) still open and are rewritten
+// bound on their first open. The holder record names the master key id,
+// so a store opened with another master key fails with
 // [keys.ErrWrongMasterKey]. Two keys are derived from the DEK with
 // HKDF-SHA256: an AES-256-GCM key and an HMAC-SHA256 key.
 //
@@ -40,9 +45,9 @@
 // credential has unrelated ids in two holders' wallets.
 //
 // Unwrapped DEKs are cached in process (at most 256, arbitrary eviction),
-// each with the wrapped key it came from: every operation reads the holder
-// record, so a holder deleted or re-keyed by another process misses the
-// cache. A DEK is only reachable through a pointer to a type that formats
+// each with the wrapped key it came from and the identity it was bound
+// to: every operation reads the holder record, so a holder deleted,
+// re-keyed or altered by another process misses the cache. A DEK is only reachable through a pointer to a type that formats
 // as its holder id, so logging or printing never shows key bytes.
 //
 // Deleting a holder is crypto-shredding: [Service.DeleteHolder] first
@@ -65,12 +70,18 @@
 // # Limits and concurrency
 //
 // A credential is at most [MaxCredentialBytes] (256 KiB, [ErrTooLarge]); a
-// holder keeps at most [MaxCredentials] (10,000, then [ErrLimit]). The
-// holder record counts credentials: a new one is counted in a
-// compare-and-swap (kv.Update) before it is written with kv.Create, and
-// uncounted if the write fails, so concurrent adds in any number of
-// processes never exceed the limit; a process dying between the two steps
-// leaves the count one too high (never too low).
+// holder keeps at most [MaxCredentials] (1,000) credentials of at most
+// [MaxCredentialStoreBytes] (64 MiB sealed) in all, then [ErrLimit]. The
+// holder record counts credentials and their sealed bytes: a new one is
+// counted in a compare-and-swap (kv.Update) that checks both limits before
+// it is written with kv.Create, and uncounted if the write fails or it is
+// deleted, so concurrent adds in any number of processes never exceed the
+// limits; a process dying between the two steps leaves the counts one
+// credential too high (never too low). A holder stored before the byte
+// count existed is counted once, on the first open of its record.
+//
+// A presentation considers at most [MaxChosenCredentials] (64) credential
+// ids the holder chose, duplicates dropped.
 //
 // The disclosure log keeps the newest [MaxDisclosures] (10,000) entries
 // rather than refusing a disclosure: the log must not stop a holder from
@@ -81,5 +92,19 @@
 //
 // Listings decrypt a holder's records and sort them newest first: by
 // received time (disclosure time), then by a per-holder sequence number
-// kept in the sealed record.
+// kept in the sealed record. A listing decrypts every credential record,
+// also when only its metadata is wanted (the list route drops the claims
+// and the credential): the metadata is sealed with them.
+//
+// # Presenting
+//
+// A presentation is bound to the request's challenge and domain, and is
+// only sent to a response_uri that domain names (its origin, or its host
+// and port: OpenID4VP's rule for a redirect URI as client id), over https
+// unless the Presenter allows http; a request that names another
+// response_uri is refused, so a request copied from a real verifier cannot
+// have the presentation sent elsewhere and relayed. The disclosure log
+// records who received a presentation as the wallet knows it (the
+// response_uri's host, else the domain); the name a request gives itself
+// is kept apart as [Disclosure.ClaimedVerifier], unverified.
 package wallet

@@ -96,7 +96,7 @@ func (s *Service) CreateHolder(ctx context.Context, in HolderInput) (Holder, str
 		_ = s.Tokens.Revoke(context.WithoutCancel(ctx), tok.ID)
 		return Holder{}, "", fmt.Errorf("failed to store wallet holder: %w", err)
 	}
-	s.dekCache().put(id, r.DEK, dk)
+	s.dekCache().put(id, r.DEK, r.dekAAD(), dk)
 	return r.holder(in.Label), secret, nil
 }
 
@@ -131,12 +131,13 @@ func (s *Service) newHolderKey(ctx context.Context, id, method string) (*holderR
 	return r, nil
 }
 
-// newDEK makes the holder's random data key and stores it wrapped in r.
+// newDEK makes the holder's random data key and stores it wrapped in r,
+// bound to r's identity (r.dekAAD).
 func (s *Service) newDEK(r *holderRecord) (*dataKey, error) {
 	dek := make([]byte, dekSize)
 	defer clear(dek)
 	_, _ = rand.Read(dek) // never fails
-	wrapped, err := s.Master.Seal(dek, dekAAD(r.ID))
+	wrapped, err := s.Master.Seal(dek, r.dekAAD())
 	if err != nil {
 		return nil, err
 	}
@@ -165,9 +166,11 @@ func (s *Service) Holder(ctx context.Context, id string) (Holder, error) {
 }
 
 // Signer is the holder's key with its verification method (did:key:z..#z..
-// or did:jwk:...#0), for presentations and key binding.
+// or did:jwk:...#0), for presentations and key binding. The holder record
+// is checked first (its data key opens only for the DID, key and
+// verification method it was made with): ErrCorrupt if it was altered.
 func (s *Service) Signer(ctx context.Context, holderID string) (vc.Signer, error) {
-	r, err := s.record(ctx, holderID)
+	r, _, err := s.open(ctx, holderID)
 	if err != nil {
 		return vc.Signer{}, err
 	}

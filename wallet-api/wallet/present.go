@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -33,6 +32,10 @@ var (
 const (
 	MaxRequestBytes  = 128 << 10
 	MaxResponseBytes = 1 << 20
+	// MaxChosenCredentials bounds the credential ids a holder may choose
+	// for one presentation (PresentOptions.Credentials, duplicates
+	// dropped): each is read and decrypted.
+	MaxChosenCredentials = 64
 )
 
 // Presenter answers presentation requests for the holders of a wallet.
@@ -42,20 +45,26 @@ type Presenter struct {
 	// HTTP fetches request URIs and posts responses; the server gives a
 	// client that refuses private addresses.
 	HTTP *http.Client
+	// AllowHTTP lets the presenter fetch request objects from, and send
+	// presentations to, plain http URLs (development; the server sets it
+	// with the Claimer's AllowHTTP). Without it both must be https.
+	AllowHTTP bool
 }
 
 // PresentOptions refine an answer.
 type PresentOptions struct {
 	// Credentials, when set, are the wallet ids the holder chose: the
-	// selection considers only these.
+	// selection considers only these. Duplicates are dropped; more than
+	// MaxChosenCredentials ids is ErrRequest.
 	Credentials []string
 	// Format secures a W3C presentation: "di" (eddsa-rdfc-2022, the default
 	// for Ed25519 holders), "di-jcs", "ed25519-2020" or "jwt" (vp+jwt, the
 	// default for P-256 holders). SD-JWT VCs are always presented as
 	// SD-JWT+KB.
 	Format string
-	// Send posts the presentation to the request's response_uri and records
-	// the verifier's answer; without it the presentation is returned.
+	// Send posts the presentation to the request's response_uri (https
+	// unless the Presenter's AllowHTTP) and records the verifier's answer;
+	// without it the presentation is returned.
 	Send bool
 }
 
@@ -89,8 +98,17 @@ func (p *Presenter) now() time.Time {
 // SD-JWT claims), secures a presentation with the holder's key bound to the
 // request's challenge and domain, records the disclosure in the holder's
 // log, and, with o.Send, posts it to the request's response_uri.
+//
+// A request with a response_uri must be bound to it: its domain must be
+// the response_uri's origin or host (see checkAudience), else ErrRequest;
+// so a request that reuses a verifier's challenge and domain cannot have
+// the presentation sent elsewhere and relayed.
 func (p *Presenter) Present(ctx context.Context, holderID string, req *Request, o PresentOptions) (*Presentation, error) {
 	if err := p.checkRequest(req, o.Send); err != nil {
+		return nil, err
+	}
+	ids, err := chosenIDs(o.Credentials)
+	if err != nil {
 		return nil, err
 	}
 	signer, err := p.Wallet.Signer(ctx, holderID)
@@ -101,7 +119,7 @@ func (p *Presenter) Present(ctx context.Context, holderID string, req *Request, 
 	if err != nil {
 		return nil, err
 	}
-	creds, err := p.candidates(ctx, holderID, o.Credentials)
+	creds, err := p.candidates(ctx, holderID, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -135,8 +153,8 @@ func (p *Presenter) Present(ctx context.Context, holderID string, req *Request, 
 		return nil, fmt.Errorf("securing the presentation: %w", err)
 	}
 	out.Presentation, out.Format = vp, string(format)
-	d := Disclosure{RequestID: req.ID, Verifier: verifierName(req), Audience: req.Domain, Challenge: req.Challenge,
-		Format: string(format), Credentials: disclosed}
+	d := Disclosure{RequestID: req.ID, Verifier: recipient(req, o.Send), ClaimedVerifier: req.Verifier,
+		Audience: req.Domain, Challenge: req.Challenge, Format: string(format), Credentials: disclosed}
 	if o.Send {
 		out.Response, err = p.send(ctx, req.ResponseURI, vp)
 		d.Delivered = err == nil
@@ -156,37 +174,6 @@ func (p *Presenter) Present(ctx context.Context, holderID string, req *Request, 
 		return out, err
 	}
 	return out, nil
-}
-
-func (p *Presenter) checkRequest(req *Request, send bool) error {
-	switch {
-	case req == nil:
-		return fmt.Errorf("%w: no request", ErrRequest)
-	case req.Challenge == "":
-		return fmt.Errorf("%w: the request has no challenge (nonce): a presentation must be bound to one", ErrRequest)
-	case req.Domain == "":
-		return fmt.Errorf("%w: the request has no domain (client_id): a presentation must be bound to its verifier", ErrRequest)
-	case len(req.Challenge) > 256 || len(req.Domain) > 512:
-		return fmt.Errorf("%w: challenge or domain too long", ErrRequest)
-	case !req.Expires.IsZero() && !p.now().Before(req.Expires):
-		return fmt.Errorf("%w: the request expired at %s", ErrRequest, req.Expires.UTC().Format(time.RFC3339))
-	case len(req.Query.DCQL) == 0 && len(req.Query.PresentationDefinition) == 0 && !req.DIDAuth:
-		return fmt.Errorf("%w: the request asks for nothing (no dcql_query, presentation_definition or DIDAuthentication)", ErrRequest)
-	case send && req.ResponseURI == "":
-		return fmt.Errorf("%w: the request has no response_uri to send to", ErrRequest)
-	}
-	if req.ResponseURI != "" {
-		u, err := url.Parse(req.ResponseURI)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			return fmt.Errorf("%w: response_uri must be an http(s) URL", ErrRequest)
-		}
-	}
-	if len(req.Query.DCQL) > 0 || len(req.Query.PresentationDefinition) > 0 {
-		if err := req.Query.Validate(); err != nil {
-			return fmt.Errorf("%w: %w", ErrRequest, err)
-		}
-	}
-	return nil
 }
 
 // candidates are the holder's credentials the selection may use: the
@@ -295,14 +282,4 @@ func presentationFormat(name string, signer vc.Signer, chosen []chosenCredential
 		return "", fmt.Errorf("%w: presentation format %q needs an Ed25519 holder key (use jwt)", ErrRequest, name)
 	}
 	return f, nil
-}
-
-func verifierName(req *Request) string {
-	if req.Verifier != "" {
-		return req.Verifier
-	}
-	if u, err := url.Parse(req.ResponseURI); err == nil && u.Host != "" {
-		return u.Host
-	}
-	return req.Domain
 }

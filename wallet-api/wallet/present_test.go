@@ -580,15 +580,15 @@ func TestPresentDisclosureLog(t *testing.T) {
 		reqs := []*Request{
 			{ID: "r-1", Verifier: "Mercy General", Challenge: "c-1", Domain: "verify.mercy.example",
 				Query: dcql(t, sdjwtItem("pid", healthcare.PatientIdentity, "name", "gender", "ageOver"))},
-			{Challenge: "c-2", Domain: "hospital.example", ResponseURI: "https://intake.hospital.example/responses/2",
+			{Verifier: "Mercy Front Desk", Challenge: "c-2", Domain: "https://intake.hospital.example", ResponseURI: "https://intake.hospital.example/responses/2",
 				Query: dcql(t, w3cItem("license", "jwt_vc_json", healthcare.BoardCertification), w3cItem("dea", "ldp_vc", healthcare.DEARegistration))},
 			{ID: "r-3", Challenge: "c-3", Domain: "login.example", DIDAuth: true},
 		}
 		want := []Disclosure{
-			{RequestID: "r-1", Verifier: "Mercy General", Audience: "verify.mercy.example", Challenge: "c-1", Format: "sd-jwt",
+			{RequestID: "r-1", Verifier: "verify.mercy.example", ClaimedVerifier: "Mercy General", Audience: "verify.mercy.example", Challenge: "c-1", Format: "sd-jwt",
 				Credentials: []DisclosedCredential{{ID: pid.ID, Types: []string{vc.TypeCredential, healthcare.PatientIdentity}, Issuer: e.clinic.did,
 					Format: "dc+sd-jwt", Disclosed: []string{"/credentialSubject/ageOver", "/credentialSubject/gender", "/credentialSubject/name"}}}},
-			{Verifier: "intake.hospital.example", Audience: "hospital.example", Challenge: "c-2", Format: "di",
+			{Verifier: "https://intake.hospital.example", ClaimedVerifier: "Mercy Front Desk", Audience: "https://intake.hospital.example", Challenge: "c-2", Format: "di",
 				Credentials: []DisclosedCredential{
 					{ID: doc.boardVC.ID, Types: []string{vc.TypeCredential, healthcare.BoardCertification}, Issuer: e.board.did, Format: "vc+jwt"},
 					{ID: doc.dea.ID, Types: []string{vc.TypeCredential, healthcare.DEARegistration}, Issuer: e.dea.did, Format: "eddsa-rdfc-2022"}}},
@@ -668,6 +668,7 @@ func newFakeVerifier(t *testing.T) *fakeVerifier {
 
 func TestFetchRequest(t *testing.T) {
 	e := newPresentEnv(t, backends[0].open(t))
+	e.p.AllowHTTP = true // the fake verifier is on http
 	v := newFakeVerifier(t)
 	const obj = `{"id":"r1","verifier":"Mercy General","query":{"dcql_query":{"credentials":[{"id":"lic","format":"ldp_vc","meta":{"type_values":[["MedicalLicenseCredential"]]}}]}},` +
 		`"challenge":"c1","domain":"verify.mercy.example","expires":"2025-03-01T12:05:00Z","response_uri":"https://verify.mercy.example/r/r1"}`
@@ -738,6 +739,7 @@ func TestFetchRequest(t *testing.T) {
 
 func TestPresentSend(t *testing.T) {
 	e := newPresentEnv(t, backends[0].open(t))
+	e.p.AllowHTTP = true // the fake verifier is on http
 	doc := e.clinician(t, MethodKey)
 	pid := e.add(t, doc.h, e.clinic.issueDoc(t, e.s, doc.h, secure.SDJWT, healthcare.PatientIdentity, 10, identitySubject(10), nil))
 	v := newFakeVerifier(t)
@@ -764,8 +766,8 @@ func TestPresentSend(t *testing.T) {
 			ctx := t.Context()
 			path := fmt.Sprintf("/requests/r%d", i)
 			v.mu.Lock()
-			v.requests[path+"/object"] = `{"id":"r` + fmt.Sprint(i) + `","query":` + tc.query + `,"challenge":"c-` + fmt.Sprint(i) +
-				`","domain":"verify.mercy.example","response_uri":"` + v.URL + path + `/response"}`
+			v.requests[path+"/object"] = `{"id":"r` + fmt.Sprint(i) + `","verifier":"Mercy General","query":` + tc.query + `,"challenge":"c-` + fmt.Sprint(i) +
+				`","domain":"` + strings.TrimPrefix(v.URL, "http://") + `","response_uri":"` + v.URL + path + `/response"}`
 			v.answers[path+"/response"] = tc.answer
 			v.mu.Unlock()
 
@@ -807,7 +809,8 @@ func TestPresentSend(t *testing.T) {
 			}
 			d := out.Disclosure
 			if !d.Delivered || d.Status != tc.answer.status || d.Outcome != tc.outcome || d.RequestID != req.ID ||
-				d.Verifier != strings.TrimPrefix(v.URL, "http://") || len(d.Credentials) != 1 || d.Credentials[0].ID != tc.want.ID {
+				d.Verifier != strings.TrimPrefix(v.URL, "http://") || d.ClaimedVerifier != "Mercy General" ||
+				len(d.Credentials) != 1 || d.Credentials[0].ID != tc.want.ID {
 				t.Errorf("disclosure %+v, want delivered, status %d, outcome %q", d, tc.answer.status, tc.outcome)
 			}
 			log, err := e.s.Disclosures(ctx, doc.h.ID)
@@ -823,8 +826,9 @@ func TestPresentVerifierDown(t *testing.T) {
 	doc := e.clinician(t, MethodKey)
 	down := httptest.NewServer(http.NotFoundHandler())
 	down.Close()
+	e.p.AllowHTTP = true
 	req := inlineRequest("down", dcql(t, w3cItem("lic", "ldp_vc", healthcare.MedicalLicense)))
-	req.ResponseURI = down.URL + "/response"
+	req.ResponseURI, req.Domain = down.URL+"/response", down.URL
 	out, err := e.p.Present(t.Context(), doc.h.ID, req, PresentOptions{Send: true})
 	if !errors.Is(err, ErrDelivery) || out == nil {
 		t.Fatalf("Present = %v, %v; want the presentation and ErrDelivery", out, err)
@@ -855,8 +859,9 @@ func TestPresentSendNoRedirect(t *testing.T) {
 		http.Redirect(w, r, other.URL+"/response", http.StatusTemporaryRedirect)
 	}))
 	defer redirect.Close()
+	e.p.AllowHTTP = true
 	req := inlineRequest("redirect", dcql(t, w3cItem("lic", "ldp_vc", healthcare.MedicalLicense)))
-	req.ResponseURI = redirect.URL + "/response"
+	req.ResponseURI, req.Domain = redirect.URL+"/response", redirect.URL
 	out, err := e.p.Present(t.Context(), doc.h.ID, req, PresentOptions{Send: true})
 	if err != nil || out.Response == nil || out.Response.Status != http.StatusTemporaryRedirect {
 		t.Fatalf("Present = %+v, %v; want the 307 recorded", out, err)

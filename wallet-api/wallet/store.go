@@ -20,8 +20,13 @@ const (
 	bucketDisclosures = "wallet-disclosures/" // + holder id: disclosure id -> sealed discRecord
 )
 
-// holderVersion is the "v" of a stored holder record.
-const holderVersion = 1
+// Versions of a stored holder record ("v"). A version 1 record (written
+// before the wrapped data key was bound to the holder's DID and key, see
+// integrity.go) still opens, and is rewritten as version 2 when it does.
+const (
+	holderVersion1 = 1
+	holderVersion  = 2
+)
 
 // holderRecord is a holder as stored. Only public metadata is in clear; the
 // label is sealed under the data key, the data key under the master key.
@@ -41,12 +46,14 @@ type holderRecord struct {
 	// Label is the label sealed by the data key.
 	Label []byte `json:"label,omitempty"`
 	// Credentials counts the stored credentials and reservations (never
-	// fewer than are stored); Disclosures likewise. The Seqs order records
-	// written in the same instant.
-	Credentials   int    `json:"credentials"`
-	CredentialSeq uint64 `json:"credentialSeq"`
-	Disclosures   int    `json:"disclosures"`
-	DisclosureSeq uint64 `json:"disclosureSeq"`
+	// fewer than are stored), CredentialBytes their sealed size;
+	// Disclosures likewise. The Seqs order records written in the same
+	// instant.
+	Credentials     int    `json:"credentials"`
+	CredentialSeq   uint64 `json:"credentialSeq"`
+	CredentialBytes int64  `json:"credentialBytes,omitempty"`
+	Disclosures     int    `json:"disclosures"`
+	DisclosureSeq   uint64 `json:"disclosureSeq"`
 	// Deleting marks a holder whose deletion started: it is gone for
 	// every operation but DeleteHolder, which finishes it.
 	Deleting bool `json:"deleting,omitempty"`
@@ -57,7 +64,7 @@ func decodeHolder(id string, b []byte) (*holderRecord, error) {
 	if err := json.Unmarshal(b, &r); err != nil {
 		return nil, fmt.Errorf("failed to decode wallet holder %s: %w", id, err)
 	}
-	if r.V != holderVersion || r.ID != id {
+	if (r.V != holderVersion && r.V != holderVersion1) || r.ID != id {
 		return nil, fmt.Errorf("%w: holder record %s", ErrCorrupt, id)
 	}
 	return &r, nil
@@ -86,29 +93,43 @@ func (s *Service) record(ctx context.Context, id string) (*holderRecord, error) 
 }
 
 // open reads a live holder and its data key (from the cache when the
-// wrapped key is the one cached).
+// wrapped key and the holder's identity are the ones cached). The data key
+// opens only if the record's DID, key id and verification method are the
+// ones it was wrapped with: a record altered in the store fails with
+// ErrCorrupt. A version 1 record is upgraded (see upgrade).
 func (s *Service) open(ctx context.Context, id string) (*holderRecord, *dataKey, error) {
 	r, err := s.record(ctx, id)
 	if err != nil {
 		return nil, nil, err
 	}
 	cache := s.dekCache()
-	if k := cache.get(id, r.DEK); k != nil {
+	if k := cache.get(id, r.DEK, r.dekAAD()); k != nil {
 		return r, k, nil
 	}
 	if r.MK != s.Master.ID() {
 		return nil, nil, fmt.Errorf("wallet holder %s: %w (sealed under master key %s, this is %s)", id, keys.ErrWrongMasterKey, r.MK, s.Master.ID())
 	}
-	dek, err := s.Master.Open(r.DEK, dekAAD(id))
+	dek, err := s.Master.Open(r.DEK, r.dekAAD())
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: the data key of holder %s: %w", ErrCorrupt, id, err)
+		return nil, nil, fmt.Errorf("%w: the data key of holder %s does not open for this holder record "+
+			"(its DID, key or verification method was changed, or the key is damaged): %w", ErrCorrupt, id, err)
 	}
 	defer clear(dek)
 	k, err := newDataKey(id, dek)
 	if err != nil {
 		return nil, nil, err
 	}
-	cache.put(id, r.DEK, k)
+	if r.V == holderVersion1 {
+		up, err := s.upgrade(ctx, r, dek)
+		switch {
+		case errors.Is(err, errUpgraded): // by a concurrent call: r opened, uncached
+			return r, k, nil
+		case err != nil:
+			return nil, nil, err
+		}
+		r = up
+	}
+	cache.put(id, r.DEK, r.dekAAD(), k)
 	return r, k, nil
 }
 
@@ -131,52 +152,6 @@ func (s *Service) updateHolder(ctx context.Context, id string, fn func(*holderRe
 		}
 		return json.Marshal(r)
 	})
-}
-
-// reserveCredential counts one more credential, or fails with ErrLimit. It
-// returns the credential's sequence number.
-func (s *Service) reserveCredential(ctx context.Context, id string) (uint64, error) {
-	var seq uint64
-	limit := s.limit(s.maxCredentials, MaxCredentials)
-	err := s.updateHolder(ctx, id, func(r *holderRecord) error {
-		if r.Credentials >= limit {
-			return fmt.Errorf("%w: a holder keeps at most %d credentials; delete some first", ErrLimit, limit)
-		}
-		r.Credentials++
-		r.CredentialSeq++
-		seq = r.CredentialSeq
-		return nil
-	})
-	return seq, err
-}
-
-// reserveDisclosure counts one more disclosure and returns its sequence
-// number and the count.
-func (s *Service) reserveDisclosure(ctx context.Context, id string) (seq uint64, n int, err error) {
-	err = s.updateHolder(ctx, id, func(r *holderRecord) error {
-		r.Disclosures++
-		r.DisclosureSeq++
-		seq, n = r.DisclosureSeq, r.Disclosures
-		return nil
-	})
-	return seq, n, err
-}
-
-// release uncounts n credentials or disclosures (a failed write or a
-// deletion). The holder may be gone: then there is nothing to count.
-func (s *Service) release(ctx context.Context, id, kind string, n int) error {
-	err := s.updateHolder(context.WithoutCancel(ctx), id, func(r *holderRecord) error {
-		if kind == kindCredential {
-			r.Credentials = max(r.Credentials-n, 0)
-		} else {
-			r.Disclosures = max(r.Disclosures-n, 0)
-		}
-		return nil
-	})
-	if errors.Is(err, ErrHolderNotFound) {
-		return nil
-	}
-	return err
 }
 
 // deleteQuiet deletes a key, ignoring a missing one.

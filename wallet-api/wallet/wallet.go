@@ -17,8 +17,15 @@ import (
 
 // Limits.
 const (
-	// MaxCredentials bounds the credentials of one holder (ErrLimit).
-	MaxCredentials = 10000
+	// MaxCredentials bounds the credentials of one holder (ErrLimit). A
+	// clinician keeps a few dozen (licenses, registrations, board
+	// certifications, their renewals), a patient fewer: a thousand is far
+	// beyond use and bounds what one holder token can make the store keep.
+	MaxCredentials = 1000
+	// MaxCredentialStoreBytes bounds the total size of one holder's stored
+	// credentials, as sealed (ErrLimit): 64 MiB, about 250 credentials of
+	// the largest size, a few thousand of a typical one.
+	MaxCredentialStoreBytes = 64 << 20
 	// MaxDisclosures bounds the disclosure log of one holder: older entries
 	// are dropped (see RecordDisclosure).
 	MaxDisclosures = 10000
@@ -40,7 +47,8 @@ var (
 	ErrNotBound = errors.New("credential is not bound to this holder")
 	// ErrTooLarge: a credential exceeds MaxCredentialBytes.
 	ErrTooLarge = errors.New("credential too large")
-	// ErrLimit: the holder has MaxCredentials credentials.
+	// ErrLimit: the holder has MaxCredentials credentials, or one more
+	// would take its credentials past MaxCredentialStoreBytes.
 	ErrLimit = errors.New("wallet limit reached")
 	// ErrCorrupt: a stored record does not decrypt under this holder's
 	// key for this record (tampered with, moved or damaged).
@@ -67,6 +75,7 @@ type Service struct {
 
 	// Limits, lowered by tests (0: the exported constants).
 	maxCredentials, maxDisclosures int
+	maxStoreBytes                  int64
 
 	cacheOnce sync.Once
 	cache     *dekCache
