@@ -41,9 +41,21 @@ func (s *Service) Add(ctx context.Context, verifierID string, cred vc.Credential
 	if len(entries) == 0 && until.IsZero() {
 		return nil, "", ErrNothingToWatch
 	}
-	if err := s.checkLimit(ctx, verifierID); err != nil {
+	if err := s.reserve(ctx, verifierID); err != nil {
 		return nil, "", err
 	}
+	w, secret, err := s.add(ctx, verifierID, cred, webhook, entries, until)
+	if err != nil {
+		if err := s.unreserve(context.WithoutCancel(ctx), verifierID); err != nil {
+			s.log.WarnContext(ctx, "watch: failed to give back a watch slot", "verifier", verifierID, "err", err)
+		}
+		return nil, "", err
+	}
+	return w, secret, nil
+}
+
+// add makes and stores the watch of Add, in a slot Add reserved.
+func (s *Service) add(ctx context.Context, verifierID string, cred vc.Credential, webhook string, entries []status.Entry, until time.Time) (*Watch, string, error) {
 	now := s.now().UTC()
 	r := &record{Watch: Watch{ID: randomID(), Verifier: verifierID, CredentialID: credentialID(cred), Entries: entries,
 		Webhook: webhook, Last: map[string]bool{}, Created: now}, Changes: map[string]int{}, ListSeq: map[string]uint64{}, Sent: map[string]bool{}}
@@ -60,7 +72,7 @@ func (s *Service) Add(ctx context.Context, verifierID string, cred vc.Credential
 	if err != nil {
 		return nil, "", err
 	}
-	if err := s.store(ctx, r); err != nil {
+	if err := s.store(ctx, r); err != nil && !s.stored(context.WithoutCancel(ctx), r) {
 		return nil, "", err
 	}
 	s.poke()
@@ -95,21 +107,6 @@ func credentialID(cred vc.Credential) string {
 	b, _ := vc.Marshal(map[string]any(cred))
 	sum := sha256.Sum256(b)
 	return "sha256:" + hex.EncodeToString(sum[:])
-}
-
-func (s *Service) checkLimit(ctx context.Context, verifier string) error {
-	n := 0
-	errFull := errors.New("full")
-	err := s.kv.List(ctx, bucketWatches+esc(verifier), "", func(string, []byte) error {
-		if n++; n >= s.maxWatches {
-			return errFull
-		}
-		return nil
-	})
-	if errors.Is(err, errFull) {
-		return fmt.Errorf("%w: at most %d watches", ErrLimit, s.maxWatches)
-	}
-	return err
 }
 
 // readInitial records the current bit of every entry.
@@ -166,6 +163,13 @@ func (s *Service) store(ctx context.Context, r *record) error {
 		return err
 	}
 	return s.kv.Create(ctx, bucketWatches+esc(r.Verifier), r.ID, b)
+}
+
+// stored reports whether r's record is stored: after an error from store,
+// the answer to a write that was applied may be what was lost.
+func (s *Service) stored(ctx context.Context, r *record) bool {
+	_, err := s.kv.Get(ctx, bucketWatches+esc(r.Verifier), r.ID)
+	return err == nil
 }
 
 // expiryKeys are the expiry index entries of the events not yet sent.

@@ -6,8 +6,8 @@ import (
 	"errors"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/credence/credence/internal/kv"
@@ -28,14 +28,16 @@ type Attempt struct {
 	Attempt    int       `json:"attempt"`
 	Time       time.Time `json:"time"`
 	StatusCode int       `json:"statusCode,omitempty"`
-	Error      string    `json:"error,omitempty"`
+	// Error is why it failed: "HTTP status N" or a Fail constant.
+	Error string `json:"error,omitempty"`
 	// Result is delivered, retrying (at NextAttempt) or failed.
 	Result      string    `json:"result"`
 	NextAttempt time.Time `json:"nextAttempt,omitzero"`
 }
 
 // Deliveries returns the latest delivery attempts of a watch, newest first
-// (at most MaxAttemptLog), or ErrNotFound.
+// (at most MaxAttemptLog), or ErrNotFound. An attempt's Error is a category
+// (the Fail constants, or "HTTP status N"), never the raw error.
 func (s *Service) Deliveries(ctx context.Context, verifierID, id string) ([]Attempt, error) {
 	if _, err := s.getRecord(ctx, verifierID, id); err != nil {
 		return nil, err
@@ -51,8 +53,9 @@ func (s *Service) Deliveries(ctx context.Context, verifierID, id string) ([]Atte
 	if err := json.Unmarshal(b, &log); err != nil {
 		return nil, err
 	}
-	for i, j := 0, len(log)-1; i < j; i, j = i+1, j-1 {
-		log[i], log[j] = log[j], log[i]
+	slices.Reverse(log)
+	for i := range log {
+		log[i].Error = shown(log[i])
 	}
 	return log, nil
 }
@@ -103,11 +106,4 @@ func retryAfter(v string, now time.Time) time.Duration {
 		d = t.Sub(now)
 	}
 	return min(max(d, 0), maxRetryAfter)
-}
-
-func truncate(s string) string {
-	if len(s) <= maxErrorLen {
-		return s
-	}
-	return strings.ToValidUTF8(s[:maxErrorLen], "") + "…"
 }

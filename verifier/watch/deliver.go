@@ -1,24 +1,11 @@
 package watch
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
-	"net/http"
-	"net/url"
-	"strconv"
-	"sync"
 	"time"
 )
-
-// maxResponseBytes bounds what is read of a receiver's response.
-const maxResponseBytes = 64 << 10
-
-// maxErrorLen bounds Attempt.Error.
-const maxErrorLen = 200
 
 // delivery is one queued notification (key: verifier/watch/id).
 type delivery struct {
@@ -31,39 +18,14 @@ type delivery struct {
 	Due      time.Time       `json:"due"`
 	Lease    time.Time       `json:"lease,omitzero"`
 	Attempts int             `json:"attempts,omitempty"`
+	// Host is the webhook's host (hostOf); empty in deliveries queued
+	// before it was kept, whose watch is read for it.
+	Host string `json:"host,omitempty"`
 }
 
 func (d delivery) key() string { return watchKey(d.Verifier, d.WatchID) + "/" + d.ID }
 
-// inflight is the deliveries this process is attempting.
-type inflight struct {
-	mu   sync.Mutex
-	keys map[string]bool
-	wg   sync.WaitGroup
-}
-
-func (f *inflight) start(key string, limit int) bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.keys == nil {
-		f.keys = map[string]bool{}
-	}
-	if f.keys[key] || len(f.keys) >= limit {
-		return false
-	}
-	f.keys[key] = true
-	f.wg.Add(1)
-	return true
-}
-
-func (f *inflight) done(key string) {
-	f.mu.Lock()
-	delete(f.keys, key)
-	f.mu.Unlock()
-	f.wg.Done()
-}
-
-// poke wakes the delivery loop.
+// poke wakes the delivery loop: new deliveries are queued.
 func (s *Service) poke() {
 	select {
 	case s.wake <- struct{}{}:
@@ -74,36 +36,86 @@ func (s *Service) poke() {
 // lease is how long a claimed delivery is left to its claimer.
 func (s *Service) lease() time.Duration { return 2*s.timeout + 30*time.Second }
 
-// deliverDue starts an attempt for every due, unclaimed delivery while
-// workers are free.
+// deliverDue scans the queue for due, unclaimed deliveries, then starts
+// attempts while workers are free.
 func (s *Service) deliverDue(ctx context.Context) error {
-	vals, keys, err := s.keys(ctx, bucketQueue, "")
+	cs, err := s.scan(ctx)
 	if err != nil {
 		return err
 	}
+	s.sched.load(cs)
+	return s.dispatch(ctx)
+}
+
+// scan returns the due, unclaimed deliveries of the queue.
+func (s *Service) scan(ctx context.Context) ([]candidate, error) {
+	vals, keys, err := s.keys(ctx, bucketQueue, "")
+	if err != nil {
+		return nil, err
+	}
 	now := s.now()
+	hosts := map[string]string{} // of watches, for deliveries without Host
+	var out []candidate
 	for _, k := range keys {
 		var d delivery
 		if json.Unmarshal(vals[k], &d) != nil || d.Due.After(now) || d.Lease.After(now) {
 			continue
 		}
-		if !s.inflight.start(k, s.workers) {
-			continue
+		if d.Host == "" {
+			d.Host = s.watchHost(ctx, d, hosts)
 		}
-		claimed, ok, err := s.claim(ctx, k, now)
+		out = append(out, candidate{key: k, tenant: d.Verifier, host: d.Host, due: d.Due})
+	}
+	return out, nil
+}
+
+// watchHost is the webhook host of d's watch ("" when it cannot be read: the
+// attempt finds out why).
+func (s *Service) watchHost(ctx context.Context, d delivery, cache map[string]string) string {
+	k := watchKey(d.Verifier, d.WatchID)
+	if h, ok := cache[k]; ok {
+		return h
+	}
+	var h string
+	if r, err := s.getRecord(ctx, d.Verifier, d.WatchID); err == nil {
+		h = hostOf(r.Webhook)
+	}
+	cache[k] = h
+	return h
+}
+
+// dispatch claims and starts the deliveries the scheduler picks (in turn by
+// tenant, within the per-tenant and per-host limits, skipping held hosts)
+// while workers are free. It reads no more than the last scan.
+func (s *Service) dispatch(ctx context.Context) error {
+	for {
+		now := s.now()
+		c, ok := s.sched.next(s.workers, func(host string) bool { return s.breaker.allow(host, now) })
+		if !ok {
+			return nil
+		}
+		d, ok, err := s.claim(ctx, c.key, now)
 		if err != nil || !ok {
-			s.inflight.done(k)
+			s.sched.done(c)
 			if err != nil {
 				return err
 			}
 			continue
 		}
 		go func() {
-			defer s.inflight.done(k)
-			s.attempt(ctx, k, claimed)
+			defer s.finish(c)
+			s.attempt(ctx, c.host, c.key, d)
 		}()
 	}
-	return nil
+}
+
+// finish ends an attempt and wakes the loop to start the next one.
+func (s *Service) finish(c candidate) {
+	s.sched.done(c)
+	select {
+	case s.freed <- struct{}{}:
+	default:
+	}
 }
 
 // claim leases a due delivery to this process; ok is false when another
@@ -130,8 +142,9 @@ func (s *Service) claim(ctx context.Context, key string, now time.Time) (deliver
 	return d, err == nil, err
 }
 
-// attempt sends a claimed delivery once and records the outcome.
-func (s *Service) attempt(ctx context.Context, key string, d delivery) {
+// attempt sends a claimed delivery once, records the outcome and tells the
+// host's circuit breaker.
+func (s *Service) attempt(ctx context.Context, host, key string, d delivery) {
 	r, err := s.getRecord(ctx, d.Verifier, d.WatchID)
 	if errors.Is(err, ErrNotFound) {
 		_ = s.deleteQuiet(ctx, bucketQueue, key) // the watch was removed
@@ -145,6 +158,9 @@ func (s *Service) attempt(ctx context.Context, key string, d delivery) {
 	if ctx.Err() != nil {
 		s.release(ctx, key) // shutting down: not an attempt
 		return
+	}
+	if hold := s.breaker.record(host, hostFault(code, sendErr), s.now()); hold > 0 {
+		s.log.WarnContext(ctx, "watch: webhook host held after consecutive failures", "host", host, "hold", hold)
 	}
 	if err := s.settle(ctx, key, d, code, after, sendErr); err != nil {
 		s.log.WarnContext(ctx, "watch: failed to record a delivery attempt", "watch", d.WatchID, "delivery", d.ID, "err", err)
@@ -163,79 +179,4 @@ func (s *Service) release(ctx context.Context, key string) {
 		d.Lease = time.Time{}
 		return json.Marshal(d)
 	})
-}
-
-// send POSTs the signed body: the status code, the Retry-After delay, or
-// the failure.
-func (s *Service) send(ctx context.Context, r *record, d delivery) (int, time.Duration, error) {
-	if err := s.checkWebhook(r.Webhook); err != nil {
-		return 0, 0, err
-	}
-	key, err := s.signingKey(r)
-	if err != nil {
-		s.log.ErrorContext(ctx, "watch: cannot sign a delivery", "watch", d.WatchID, "err", err)
-		return 0, 0, errors.New("the delivery could not be signed")
-	}
-	ts := strconv.FormatInt(s.now().Unix(), 10)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.Webhook, bytes.NewReader(d.Body))
-	if err != nil {
-		return 0, 0, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "Credence-Webhooks/1")
-	req.Header.Set("webhook-id", d.ID)
-	req.Header.Set("webhook-timestamp", ts)
-	req.Header.Set("webhook-signature", signature(key, d.ID, ts, d.Body))
-	resp, err := s.client.Do(req)
-	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err // without the URL, which may carry a token
-		}
-		return 0, 0, err
-	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxResponseBytes))
-	return resp.StatusCode, retryAfter(resp.Header.Get("Retry-After"), s.now()), nil
-}
-
-// settle records an attempt: delivered on 2xx, failed on 410 or when the
-// schedule is exhausted, else rescheduled.
-func (s *Service) settle(ctx context.Context, key string, d delivery, code int, after time.Duration, sendErr error) error {
-	now := s.now().UTC()
-	d.Attempts++
-	a := Attempt{ID: d.ID, Type: d.Type, Attempt: d.Attempts, Time: now, StatusCode: code}
-	switch {
-	case sendErr != nil:
-		a.Error = truncate(sendErr.Error())
-	case code < 200 || code > 299:
-		a.Error = fmt.Sprintf("HTTP %d", code)
-	}
-	switch {
-	case a.Error == "":
-		a.Result = ResultDelivered
-	case code == http.StatusGone || d.Attempts > len(s.schedule):
-		a.Result = ResultFailed
-		s.log.WarnContext(ctx, "watch: webhook delivery failed for good", "watch", d.WatchID, "delivery", d.ID, "attempts", d.Attempts)
-	default:
-		a.Result = ResultRetrying
-		a.NextAttempt = now.Add(s.delay(d.Attempts, after))
-	}
-	if err := s.logAttempt(ctx, d, a); err != nil {
-		return err
-	}
-	if a.Result != ResultRetrying {
-		return s.deleteQuiet(ctx, bucketQueue, key)
-	}
-	err := s.kv.Update(ctx, bucketQueue, key, func(old []byte) ([]byte, error) {
-		if old == nil {
-			return nil, errSkip // removed meanwhile
-		}
-		d.Due, d.Lease = a.NextAttempt, time.Time{}
-		return json.Marshal(d)
-	})
-	if errors.Is(err, errSkip) {
-		return nil
-	}
-	return err
 }

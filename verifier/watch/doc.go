@@ -12,6 +12,21 @@
 // returns a per-watch signing secret, shown once. A verifier sees only its own
 // watches: another tenant's id is ErrNotFound.
 //
+// # Limits
+//
+// A verifier has at most maxWatches watches (WithMaxWatches), exactly, also
+// under concurrent Adds in several processes: each verifier has a count in
+// the kv store, and Add takes a slot in one compare-and-swap of it before it
+// stores the watch (giving it back when the Add fails); the Remove that
+// deletes a watch gives its slot back. A verifier without a count (watches
+// stored by an earlier version) is counted from its stored watches on its
+// first Add or Remove; every Add and Remove makes sure the count exists
+// before it changes a watch, so none changes while they are counted. A
+// process that dies between taking a slot and storing the watch, or between
+// deleting a watch and giving its slot back, leaves the count one too high
+// (never too low): deleting the verifier's count while it adds and removes
+// no watch has it counted afresh.
+//
 // # Changes
 //
 // Status lists on the ledger are re-read on every ledger event of their
@@ -41,8 +56,30 @@
 // exponential backoff and ±20% jitter (5 s, 30 s, 2 min, 10 min, 1 h, 2 h,
 // 4 h, 8 h, 8 h: about a day), or the receiver's Retry-After when longer,
 // until a 2xx; after the last retry, or on 410 Gone, it is marked failed.
-// Every attempt is logged per watch (Deliveries, the latest MaxAttemptLog).
-// Redirects are not followed; private addresses are refused unless allowed.
+// Every attempt is logged per watch (Deliveries, the latest MaxAttemptLog),
+// a failure as a category only (the Fail constants, or "HTTP status N"), so
+// that a tenant never reads an address the server resolved; the details are
+// logged at Warn. Redirects are not followed; private addresses are refused
+// unless allowed.
+//
+// # Fairness
+//
+// The queue is scanned every tick and whenever deliveries are queued; each
+// process then attempts at most WithWorkers deliveries at a time, at most one
+// per verifier tenant and one per webhook host (with its port), tenants taking
+// turns in the order of their ids from the one after the tenant served last.
+// When an attempt ends the next one starts at once, from the last scan. So a
+// tenant whose endpoint stalls holds one worker however many deliveries it
+// has queued, and has its next turn only after every other tenant with a
+// deliverable due delivery had one. A host that fails BreakerFailures times
+// in a row (connection errors, timeouts, 5xx) is held for BreakerCooldown,
+// doubling up to BreakerMaxCooldown while the one probe after each hold
+// fails; held deliveries stay queued and due, and an attempt not made is not
+// counted against the retry schedule. All of this is per
+// process: of P processes sharing the kv store, a tenant or a host has at
+// most P attempts under way, one in each, and each process keeps its own
+// circuit breakers (a held host can be tried by another process, whose own
+// breaker then learns).
 //
 // # Secrets
 //

@@ -176,6 +176,7 @@ type receiver struct {
 	got     []received
 	bad     []string
 	hold    chan struct{} // when set, requests wait on it (or their end)
+	arrive  func()        // when set, called as a request arrives
 }
 
 func newReceiver(t testing.TB, codes ...int) *receiver {
@@ -196,8 +197,11 @@ func (r *receiver) secret(s string) {
 func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 	body, _ := io.ReadAll(req.Body)
 	r.mu.Lock()
-	hold := r.hold
+	hold, arrive := r.hold, r.arrive
 	r.mu.Unlock()
+	if arrive != nil {
+		arrive()
+	}
 	if hold != nil {
 		select {
 		case <-hold:

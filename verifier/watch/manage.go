@@ -2,7 +2,10 @@ package watch
 
 import (
 	"context"
+	"errors"
 	"slices"
+
+	"github.com/credence/credence/internal/kv"
 )
 
 // List returns the verifier's watches, oldest first.
@@ -42,11 +45,15 @@ func (s *Service) Get(ctx context.Context, verifierID, id string) (*Watch, error
 }
 
 // Remove stops watching: its indexes, pending deliveries and attempt log go,
-// then the watch (so an interrupted Remove can be repeated). ErrNotFound when
-// the verifier has no such watch.
+// then the watch (so an interrupted Remove can be repeated), and its slot
+// is given back by the Remove that deleted it. ErrNotFound when the verifier
+// has no such watch.
 func (s *Service) Remove(ctx context.Context, verifierID, id string) error {
 	r, err := s.getRecord(ctx, verifierID, id)
 	if err != nil {
+		return err
+	}
+	if err := s.counted(ctx, verifierID); err != nil {
 		return err
 	}
 	key := watchKey(verifierID, id)
@@ -72,5 +79,12 @@ func (s *Service) Remove(ctx context.Context, verifierID, id string) error {
 	if err := s.deleteQuiet(ctx, bucketAttempts, key); err != nil {
 		return err
 	}
-	return s.deleteQuiet(ctx, bucketWatches+esc(verifierID), id)
+	err = s.kv.Delete(ctx, bucketWatches+esc(verifierID), id)
+	if errors.Is(err, kv.ErrNotFound) {
+		return nil // a concurrent Remove deleted it
+	}
+	if err != nil {
+		return err
+	}
+	return s.unreserve(context.WithoutCancel(ctx), verifierID)
 }

@@ -197,7 +197,8 @@ func (s *Service) newDelivery(r *record, typ, id string, at time.Time, data Even
 		return delivery{}, err
 	}
 	now := s.now().UTC()
-	return delivery{ID: id, Verifier: r.Verifier, WatchID: r.ID, Type: typ, Body: body, Created: now, Due: now}, nil
+	return delivery{ID: id, Verifier: r.Verifier, WatchID: r.ID, Type: typ, Body: body, Created: now, Due: now,
+		Host: hostOf(r.Webhook)}, nil
 }
 
 // flush moves outbox entries to the delivery queue (an entry already there

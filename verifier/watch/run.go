@@ -30,7 +30,7 @@ func (s *Service) Run(ctx context.Context) error {
 	for {
 		select {
 		case <-ctx.Done():
-			s.inflight.wg.Wait()
+			s.sched.wg.Wait()
 			wg.Wait()
 			return ctx.Err()
 		case ev, ok := <-events:
@@ -41,6 +41,8 @@ func (s *Service) Run(ctx context.Context) error {
 			s.onEvent(ctx, ev)
 		case <-s.wake:
 			s.warn(ctx, "delivery", s.deliverDue(ctx))
+		case <-s.freed:
+			s.warn(ctx, "delivery", s.dispatch(ctx))
 		case <-queue.C:
 			s.warn(ctx, "delivery", s.deliverDue(ctx))
 		case <-expiry.C:

@@ -25,6 +25,7 @@ const (
 	bucketQueue    = "watch-queue"    // verifier/id/event id -> delivery
 	bucketAttempts = "watch-attempts" // verifier/id -> []Attempt
 	bucketLease    = "watch-lease"    // "poll" -> lease
+	bucketCount    = "watch-count"    // verifier -> its watches, decimal (doc.go, Limits)
 )
 
 // orphanGrace is how old an index entry without its watch must be before it

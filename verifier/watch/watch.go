@@ -50,7 +50,7 @@ const (
 	DefaultTick        = time.Second
 	DefaultExpiryEvery = time.Minute
 	DefaultTimeout     = 15 * time.Second
-	DefaultWorkers     = 4
+	DefaultWorkers     = 16
 )
 
 // DefaultSchedule is the delay before each retry of a failed delivery
@@ -131,8 +131,10 @@ type Service struct {
 	sealer       Sealer
 	owner        string // this process, for the poll lease
 
-	wake     chan struct{}
-	inflight inflight
+	wake    chan struct{} // deliveries were queued: scan the queue
+	freed   chan struct{} // an attempt ended: start the next
+	sched   sched
+	breaker breaker
 	// polls counts the poll loop's passes (each recheck, or each look at a
 	// lease another process holds).
 	polls atomic.Int64
@@ -178,7 +180,8 @@ func WithHTTP(timeout time.Duration, allowPrivate bool) Option {
 	return func(s *Service) { s.timeout, s.allowPrivate = timeout, allowPrivate }
 }
 
-// WithWorkers bounds concurrent delivery attempts.
+// WithWorkers bounds the delivery attempts this process makes at a time (at
+// most one per verifier tenant and one per webhook host of them).
 func WithWorkers(n int) Option { return func(s *Service) { s.workers = n } }
 
 // WithMaxWatches bounds the watches of one verifier.
@@ -192,7 +195,7 @@ func New(store kv.Store, ledger Ledger, opts ...Option) *Service {
 	s := &Service{kv: store, ledger: ledger, log: slog.New(slog.DiscardHandler), now: time.Now,
 		pollEvery: DefaultPollEvery, lead: DefaultExpiryLead, tick: DefaultTick, expiryEvery: DefaultExpiryEvery,
 		schedule: DefaultSchedule, jitter: true, timeout: DefaultTimeout, workers: DefaultWorkers,
-		maxWatches: DefaultMaxWatches, owner: randomID(), wake: make(chan struct{}, 1)}
+		maxWatches: DefaultMaxWatches, owner: randomID(), wake: make(chan struct{}, 1), freed: make(chan struct{}, 1)}
 	for _, o := range opts {
 		o(s)
 	}

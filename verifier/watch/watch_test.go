@@ -142,7 +142,7 @@ func TestRetriesUntilDelivered(t *testing.T) {
 			t.Errorf("attempt %d: %+v, want %+v", i, a, want[i])
 		}
 	}
-	if !log[1].NextAttempt.After(log[1].Time) || log[2].Error != "HTTP 500" {
+	if !log[1].NextAttempt.After(log[1].Time) || log[2].Error != "HTTP status 500" {
 		t.Errorf("retry bookkeeping %+v", log)
 	}
 	if n := w.queued(t); n != 0 {
@@ -218,17 +218,15 @@ func TestShutdownMidAttemptReleasesDelivery(t *testing.T) {
 	c := newClock()
 	w := newWorld(t)
 	hold := make(chan struct{})
+	var seen arrivals
 	w.recv.hold = hold
+	seen.on(w.recv, "held")
 	opts := testOpts(c)
 	s1 := New(w.store, w.ledger, opts...)
 	w.add(t, s1, "hospital-a", credential("urn:uuid:1", time.Time{}, entry(status.PurposeRevocation, w.rev, 1)))
 	stop1 := run(t, s1)
 	w.is.change(w.rev, []int{1}, nil)
-	waitFor(t, "the delivery to be claimed", func() bool {
-		s1.inflight.mu.Lock()
-		defer s1.inflight.mu.Unlock()
-		return len(s1.inflight.keys) == 1
-	})
+	waitFor(t, "the request to be held", func() bool { return len(seen.get()) == 1 })
 	stop1() // the attempt under way is abandoned, not counted
 	w.recv.mu.Lock()
 	w.recv.hold = nil // the abandoned request stays held until its client is gone
