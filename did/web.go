@@ -80,16 +80,21 @@ func httpsRedirectsOnly(req *http.Request, via []*http.Request) error {
 	return nil
 }
 
+// ErrNonPublicAddress is the error (wrapped in the client's *url.Error and
+// *net.OpError) of a fetch refused because the address dialed is not
+// public (PublicAddr).
+var ErrNonPublicAddress = errors.New("refusing to connect to non-public address")
+
 // refusePrivate is the dialer's Control: it runs after name resolution, on the
 // address actually dialed, so DNS rebinding cannot bypass it. It refuses every
 // address PublicAddr does not accept.
 func refusePrivate(_, address string, _ syscall.RawConn) error {
 	ap, err := netip.ParseAddrPort(address)
 	if err != nil {
-		return fmt.Errorf("refusing to connect to unparsable address %q: %w", address, err)
+		return fmt.Errorf("%w: unparsable address %q: %w", ErrNonPublicAddress, address, err)
 	}
 	if !PublicAddr(ap.Addr()) {
-		return fmt.Errorf("refusing to connect to non-public address %s", ap.Addr())
+		return fmt.Errorf("%w %s", ErrNonPublicAddress, ap.Addr())
 	}
 	return nil
 }

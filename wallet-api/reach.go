@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/credence/credence/did"
 	"github.com/credence/credence/internal/httpx"
 	"github.com/credence/credence/wallet-api/wallet"
 	"github.com/gin-gonic/gin"
@@ -37,7 +38,6 @@ func reachCategory(err error) (category string, ok bool) {
 		status *wallet.StatusError
 		dnsErr *net.DNSError
 		netErr net.Error
-		op     *net.OpError
 		ue     *url.Error
 	)
 	switch {
@@ -45,7 +45,7 @@ func reachCategory(err error) (category string, ok bool) {
 		return "HTTP status " + strconv.Itoa(status.Status), true
 	case !errors.As(err, &netErr):
 		return "", false
-	case errors.As(err, &op) && op.Err != nil && strings.Contains(op.Err.Error(), "non-public address"): // did's dial guard has no sentinel
+	case errors.Is(err, did.ErrNonPublicAddress):
 		return reachNonPublic, true
 	case errors.As(err, &dnsErr):
 		return reachDNS, true

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/credence/credence/did"
 )
 
 // Why a delivery attempt failed (Attempt.Error), besides "HTTP status N":
@@ -46,7 +48,7 @@ func failure(err error) string {
 			return FailNonPublic
 		}
 		return FailInvalidWebhook
-	case strings.Contains(err.Error(), "refusing to connect to"):
+	case errors.Is(err, did.ErrNonPublicAddress):
 		return FailNonPublic // did.PublicHTTPClient's dialer, after resolution
 	case errors.As(err, &dnsErr):
 		return FailDNS
