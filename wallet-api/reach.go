@@ -1,15 +1,11 @@
 package walletapi
 
 import (
-	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"net"
 	"net/url"
 	"strconv"
 	"strings"
-	"syscall"
 
 	"github.com/credence/credence/did"
 	"github.com/credence/credence/internal/httpx"
@@ -18,25 +14,17 @@ import (
 )
 
 // Why the wallet could not reach a verifier or an issuer, as holders are
-// told: a fixed category, never the dial error, whose text names the
-// addresses a name resolved to and the server's own network ("refusing to
-// connect to non-public address 10.1.2.3"). The detail is logged.
-const (
-	reachDNS        = "dns"
-	reachNonPublic  = "non-public address"
-	reachTimeout    = "timeout"
-	reachTLS        = "tls"
-	reachRefused    = "connection refused"
-	reachRedirect   = "redirect refused"
-	reachConnection = "connection failed"
-)
+// told: a fixed category (did.FetchFailure's, "HTTP status N" or "redirect
+// refused"), never the dial error, whose text names the addresses a name
+// resolved to and the server's own network ("refusing to connect to
+// non-public address 10.1.2.3"). The detail is logged.
+const reachRedirect = "redirect refused"
 
 // reachCategory classifies a failure to reach a remote party: ok is false
 // when err holds no network failure nor an unusable HTTP status.
 func reachCategory(err error) (category string, ok bool) {
 	var (
 		status *wallet.StatusError
-		dnsErr *net.DNSError
 		netErr net.Error
 		ue     *url.Error
 	)
@@ -45,36 +33,10 @@ func reachCategory(err error) (category string, ok bool) {
 		return "HTTP status " + strconv.Itoa(status.Status), true
 	case !errors.As(err, &netErr):
 		return "", false
-	case errors.Is(err, did.ErrNonPublicAddress):
-		return reachNonPublic, true
-	case errors.As(err, &dnsErr):
-		return reachDNS, true
-	case errors.Is(err, context.DeadlineExceeded) || netErr.Timeout():
-		return reachTimeout, true
-	case isTLS(err):
-		return reachTLS, true
-	case errors.Is(err, syscall.ECONNREFUSED):
-		return reachRefused, true
 	case errors.As(err, &ue) && strings.Contains(ue.Err.Error(), "redirect"):
 		return reachRedirect, true
 	}
-	return reachConnection, true
-}
-
-// isTLS reports a failed TLS handshake or certificate check.
-func isTLS(err error) bool {
-	var (
-		verify   *tls.CertificateVerificationError
-		header   tls.RecordHeaderError
-		alert    tls.AlertError
-		unknown  x509.UnknownAuthorityError
-		hostname x509.HostnameError
-		invalid  x509.CertificateInvalidError
-	)
-	var ue *url.Error
-	return errors.As(err, &verify) || errors.As(err, &header) || errors.As(err, &alert) ||
-		errors.As(err, &unknown) || errors.As(err, &hostname) || errors.As(err, &invalid) ||
-		errors.As(err, &ue) && strings.HasPrefix(ue.Err.Error(), "tls: ")
+	return did.FetchFailure(err), true
 }
 
 // reachFailure returns what a holder is told of err, a failure to reach
@@ -82,14 +44,14 @@ func isTLS(err error) bool {
 // category, the remote host and the network error (never the URL's path
 // or query, which may carry a request's secrets, nor anything of the
 // presentation). ok is false when err is no such failure, unless always:
-// then it is reachConnection.
+// then it is did.FailConnection.
 func (a *API) reachFailure(c *gin.Context, who string, err error, always bool) (detail string, ok bool) {
 	category, ok := reachCategory(err)
 	if !ok && !always {
 		return "", false
 	}
 	if !ok {
-		category = reachConnection
+		category = did.FailConnection
 	}
 	attrs := []any{"request_id", httpx.RequestID(c), "route", c.FullPath(), "remote", who, "category", category}
 	var ue *url.Error

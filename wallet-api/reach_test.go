@@ -47,11 +47,11 @@ func failures(t *testing.T) map[string]error {
 		return err
 	}
 	return map[string]error{
-		reachNonPublic:    get(did.PublicHTTPClient(time.Second, false), live.URL),
-		reachRefused:      get(plain(5*time.Second), closed.URL),
-		reachDNS:          get(plain(5*time.Second), "http://no-such-host.invalid/"),
-		reachTimeout:      get(plain(100*time.Millisecond), live.URL+"/slow"),
-		reachTLS:          get(plain(5*time.Second), tlsSrv.URL),
+		did.FailNonPublic: get(did.PublicHTTPClient(time.Second, false), live.URL),
+		did.FailRefused:   get(plain(5*time.Second), closed.URL),
+		did.FailDNS:       get(plain(5*time.Second), "http://no-such-host.invalid/"),
+		did.FailTimeout:   get(plain(100*time.Millisecond), live.URL+"/slow"),
+		did.FailTLS:       get(plain(5*time.Second), tlsSrv.URL),
 		reachRedirect:     get(did.PublicHTTPClient(time.Second, true), live.URL),
 		"HTTP status 404": &wallet.StatusError{Status: http.StatusNotFound},
 	}
@@ -86,7 +86,7 @@ func TestReachCategory(t *testing.T) {
 // addresses; the detail is logged at Warn.
 func TestReachProblem(t *testing.T) {
 	gin.SetMode(gin.TestMode)
-	nonPublic := failures(t)[reachNonPublic]
+	nonPublic := failures(t)[did.FailNonPublic]
 	for _, tc := range []struct {
 		name         string
 		err          error
@@ -98,7 +98,7 @@ func TestReachProblem(t *testing.T) {
 		{"request fetched with an error status", fmt.Errorf("%w: fetching the request: %w", wallet.ErrDelivery, &wallet.StatusError{Status: 500}),
 			"verifier-unreachable", "cannot reach the verifier: HTTP status 500", "HTTP status 500", ""},
 		{"verifier answer cut short", fmt.Errorf("%w: reading the verifier's answer: unexpected EOF", wallet.ErrDelivery),
-			"verifier-unreachable", "cannot reach the verifier: connection failed", "connection failed", ""},
+			"verifier-unreachable", "cannot reach the verifier: connection error", "connection error", ""},
 		{"issuer on a private address", fmt.Errorf("%w: cannot reach the issuer's token endpoint: %w", wallet.ErrIssuer, nonPublic),
 			"issuer-failed", "cannot reach the credential issuer: non-public address", "non-public address 127.0.0.1", "127.0.0.1"},
 		{"issuer refuses", &wallet.IssuerError{Endpoint: "token", Status: 400, Code: "invalid_grant"},

@@ -1,30 +1,25 @@
 package watch
 
 import (
-	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
-	"net"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 
 	"github.com/credence/credence/did"
 )
 
 // Why a delivery attempt failed (Attempt.Error), besides "HTTP status N":
 // fixed texts, so what a tenant reads never carries an address the server
-// resolved or dialed. The details are logged at Warn.
+// resolved or dialed (the network ones are did.FetchFailure's). The details
+// are logged at Warn.
 const (
-	FailDNS            = "dns"
-	FailNonPublic      = "non-public address"
-	FailTimeout        = "timeout"
-	FailTLS            = "tls"
-	FailRefused        = "connection refused"
-	FailConnection     = "connection error"
+	FailDNS            = did.FailDNS
+	FailNonPublic      = did.FailNonPublic
+	FailTimeout        = did.FailTimeout
+	FailTLS            = did.FailTLS
+	FailRefused        = did.FailRefused
+	FailConnection     = did.FailConnection
 	FailInvalidWebhook = "invalid webhook URL"
 	FailSigning        = "signing failed"
 )
@@ -39,7 +34,6 @@ func httpStatus(code int) string { return "HTTP status " + strconv.Itoa(code) }
 
 // failure is the category of a failed send.
 func failure(err error) string {
-	var dnsErr *net.DNSError
 	switch {
 	case errors.Is(err, errSigning):
 		return FailSigning
@@ -48,37 +42,8 @@ func failure(err error) string {
 			return FailNonPublic
 		}
 		return FailInvalidWebhook
-	case errors.Is(err, did.ErrNonPublicAddress):
-		return FailNonPublic // did.PublicHTTPClient's dialer, after resolution
-	case errors.As(err, &dnsErr):
-		return FailDNS
-	case timeout(err):
-		return FailTimeout
-	case tlsFailure(err):
-		return FailTLS
-	case errors.Is(err, syscall.ECONNREFUSED):
-		return FailRefused
 	}
-	return FailConnection
-}
-
-func timeout(err error) bool {
-	var ne net.Error
-	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) ||
-		(errors.As(err, &ne) && ne.Timeout())
-}
-
-func tlsFailure(err error) bool {
-	var (
-		verify   *tls.CertificateVerificationError
-		header   tls.RecordHeaderError
-		alert    tls.AlertError
-		unknown  x509.UnknownAuthorityError
-		hostname x509.HostnameError
-		invalid  x509.CertificateInvalidError
-	)
-	return errors.As(err, &verify) || errors.As(err, &header) || errors.As(err, &alert) || errors.As(err, &unknown) ||
-		errors.As(err, &hostname) || errors.As(err, &invalid) || strings.Contains(err.Error(), "tls: ")
+	return did.FetchFailure(err)
 }
 
 // hostFault reports whether an attempt's outcome counts against its host's
