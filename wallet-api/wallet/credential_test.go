@@ -264,30 +264,14 @@ func TestConcurrentAdds(t *testing.T) {
 			same := iss.issue(t, s1, dup, cred{format: secure.SDJWT, seed: 99})
 
 			s1.maxCredentials, s2.maxCredentials = 5, 5
-			var mu sync.Mutex
-			added, refused := 0, 0
-			var wg sync.WaitGroup
-			for i, in := range ins {
-				wg.Go(func() {
-					_, err := services[i%2].AddCredential(t.Context(), limited.ID, in)
-					mu.Lock()
-					defer mu.Unlock()
-					switch {
-					case err == nil:
-						added++
-					case errors.Is(err, ErrLimit):
-						refused++
-					default:
-						t.Error(err)
-					}
-				})
-			}
-			wg.Wait()
+			added, refused := addConcurrently(t, services, limited.ID, ins)
 			if added != 5 || refused != 7 {
 				t.Errorf("%d added, %d refused; want 5 and 7", added, refused)
 			}
 
 			s1.maxCredentials, s2.maxCredentials = 0, 0
+			var mu sync.Mutex
+			var wg sync.WaitGroup
 			ids := map[string]bool{}
 			for i := range 12 {
 				wg.Go(func() {
@@ -325,4 +309,30 @@ func mustHolder2(t *testing.T, s *Service) (Holder, Holder) {
 	a, _ := mustHolder(t, s, HolderInput{})
 	b, _ := mustHolder(t, s, HolderInput{DIDMethod: MethodJWK})
 	return a, b
+}
+
+// addConcurrently adds every credential of ins to holder at once, the
+// services taking turns, and counts those added and those refused with
+// ErrLimit; any other error fails the test.
+func addConcurrently(t *testing.T, services []*Service, holder string, ins []json.RawMessage) (added, refused int) {
+	t.Helper()
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for i, in := range ins {
+		wg.Go(func() {
+			_, err := services[i%len(services)].AddCredential(t.Context(), holder, in)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				added++
+			case errors.Is(err, ErrLimit):
+				refused++
+			default:
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	return added, refused
 }

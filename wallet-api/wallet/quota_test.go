@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/credence/credence/internal/kv"
@@ -87,25 +86,7 @@ func TestConcurrentAddsQuota(t *testing.T) {
 			}
 			limit := int64(len(ins[0])) * 5 // a sealed credential is larger: fewer than 5 fit
 			s1.maxStoreBytes, s2.maxStoreBytes = limit, limit
-			var wg sync.WaitGroup
-			var mu sync.Mutex
-			added, refused := 0, 0
-			for i, in := range ins {
-				wg.Go(func() {
-					_, err := []*Service{s1, s2}[i%2].AddCredential(t.Context(), h.ID, in)
-					mu.Lock()
-					defer mu.Unlock()
-					switch {
-					case err == nil:
-						added++
-					case errors.Is(err, ErrLimit):
-						refused++
-					default:
-						t.Error(err)
-					}
-				})
-			}
-			wg.Wait()
+			added, refused := addConcurrently(t, []*Service{s1, s2}, h.ID, ins)
 			r := checkCounted(t, s1, h.ID)
 			if r.CredentialBytes > limit || added == 0 || refused == 0 || added+refused != len(ins) {
 				t.Errorf("%d added (%d bytes, limit %d), %d refused", added, r.CredentialBytes, limit, refused)
