@@ -66,7 +66,7 @@ func (s *Server) verifierRoutes(w *wiring, v *verifier.Verifier) error {
 			s.log.Error("watch-lists stopped", "err", err)
 		}
 	}()
-	(&verifierapi.Watches{Service: watches, Verify: watchable(v), Log: s.log}).Routes(tenant)
+	(&verifierapi.Watches{Service: watches, Verify: watchable(v, api.TenantPolicy), Log: s.log}).Routes(tenant)
 	return nil
 }
 
@@ -164,16 +164,24 @@ func (a auditKey) Sign(ctx context.Context, msg []byte) ([]byte, error) {
 }
 func (a auditKey) Public() crypto.PublicKey { return a.pub }
 
-// watchable is the check a credential passes before it is watched: its
-// proof verifies (a revoked or expired one may still be watched: Add
-// reports its state).
-func watchable(v *verifier.Verifier) func(ctx context.Context, raw json.RawMessage) (vc.Credential, error) {
-	return func(ctx context.Context, raw json.RawMessage) (vc.Credential, error) {
+// watchable is the check a credential passes before its tenant watches it:
+// its proof verifies and, when the tenant's policy checks issuers (rules
+// on, or "issuer" among its checks), its issuer is accredited for it (rules
+// 1 and 2), as the tenant's own verifications would judge it. A tenant thus
+// watches only credentials it could rely on, and the shared poller fetches
+// only the status lists of issuers the tenant trusts. A revoked, suspended
+// or expired credential may still be watched: Add reports its state.
+func watchable(v *verifier.Verifier, policyOf func(context.Context, string) (verifier.PolicyConfig, error)) func(context.Context, string, json.RawMessage) (vc.Credential, error) {
+	return func(ctx context.Context, tenant string, raw json.RawMessage) (vc.Credential, error) {
 		in, err := secure.ParseInput(raw)
 		if err != nil {
 			return nil, err
 		}
-		r := v.VerifyCredential(ctx, in, verifier.Options{Checks: []string{verifier.CheckProof}})
+		policy, err := policyOf(ctx, tenant)
+		if err != nil {
+			return nil, err
+		}
+		r := v.VerifyCredential(ctx, in, verifier.Options{Checks: []string{verifier.CheckProof, verifier.CheckIssuer}, Policy: policy})
 		if !r.Verified {
 			msg := "the credential does not verify"
 			if len(r.Errors) > 0 {

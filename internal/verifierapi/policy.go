@@ -36,6 +36,13 @@ func (a *API) policy(c *gin.Context) (verifier.PolicyConfig, bool) {
 	return p, true
 }
 
+// TenantPolicy is the policy of verifier tenant (the zero policy for "",
+// or without Tenants), as its verifications use it: cached for policyTTL.
+// verifier.ErrTenantNotFound when there is no such tenant.
+func (a *API) TenantPolicy(ctx context.Context, tenant string) (verifier.PolicyConfig, error) {
+	return a.policyOf(ctx, tenant)
+}
+
 func (a *API) policyOf(ctx context.Context, tenant string) (verifier.PolicyConfig, error) {
 	if tenant == "" || a.Tenants == nil {
 		return verifier.PolicyConfig{}, nil

@@ -37,10 +37,12 @@ var ErrNotVerified = errors.New("the credential did not verify")
 // Watches serves the watch-lists of verifier tenants.
 type Watches struct {
 	Service *watch.Service
-	// Verify verifies a credential (its JSON or a token, as posted) and
-	// returns it. Errors: one wrapping ErrNotVerified (422) or vc.ErrMalformed
-	// (400), or a *httpx.Problem answered as is; any other is a 500.
-	Verify func(ctx context.Context, raw json.RawMessage) (vc.Credential, error)
+	// Verify verifies a credential (its JSON or a token, as posted) for
+	// the verifier tenant that wants to watch it, and returns it: a tenant
+	// watches only what it could rely on. Errors: one wrapping
+	// ErrNotVerified (422) or vc.ErrMalformed (400), or a *httpx.Problem
+	// answered as is; any other is a 500.
+	Verify func(ctx context.Context, tenant string, raw json.RawMessage) (vc.Credential, error)
 	Log    *slog.Logger
 }
 
@@ -107,7 +109,7 @@ func (a *Watches) create(c *gin.Context) {
 	if !ok {
 		return
 	}
-	cred, err := a.Verify(c.Request.Context(), in.Credential)
+	cred, err := a.Verify(c.Request.Context(), tenant, in.Credential)
 	if err != nil {
 		a.fail(c, err)
 		return

@@ -48,7 +48,7 @@ func newWatchEnv(t *testing.T) *watchEnv {
 	env := &watchEnv{}
 	api := &Watches{
 		Service: watch.New(memkv.New(), nil, watch.WithPolling(watchLists{}, 0)),
-		Verify: func(_ context.Context, raw json.RawMessage) (vc.Credential, error) {
+		Verify: func(_ context.Context, _ string, raw json.RawMessage) (vc.Credential, error) {
 			env.mu.Lock()
 			env.posted = append(env.posted, string(raw))
 			env.mu.Unlock()
