@@ -303,7 +303,7 @@ func TestAuditStatusListOps(t *testing.T) {
 	const url = "https://status.example.com/audit"
 	w := newLogWorld(t)
 	w.must(statusCreate(t, url, w.issuer, MinStatusListBits, []int{1}, w.u))
-	w.must(statusUpdate(t, w.state(w.log, url), 2, []int{2}, []int{1}, w.u))
+	w.must(statusUpdate(t, w.state(w.log, url), 2, []int{2}, []int{3}, w.u))
 	rep, err := Audit(ctx, StoreLeaves(ctx, w.store), 3, w.store.cp, w.log.Verifier())
 	if err != nil || rep.OpsByType[StatusListCreate] != 1 || rep.OpsByType[StatusListUpdate] != 1 || rep.StatusLists != 1 {
 		t.Fatalf("audit: %+v, %v", rep, err)

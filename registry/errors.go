@@ -23,6 +23,8 @@ var (
 	ErrTimeInFuture     = errors.New("operation time is in the future")
 	ErrPreRotation      = errors.New("update keys do not match the pre-rotation commitment")
 	ErrListHash         = errors.New("status list hash does not match the recorded changes")
+	// ErrIrreversible: an op clears a set bit of a revocation list.
+	ErrIrreversible = errors.New("revocation is not reversible")
 )
 
 // Storage errors every Store driver returns.

@@ -82,12 +82,16 @@ func StatusBit(bits []byte, i int) bool {
 //   - set and clear are strictly ascending indexes in [0, size), disjoint, at
 //     most MaxStatusChanges together; an update changes at least one index
 //     (ErrMalformed). Setting a set bit or clearing a clear one is allowed.
+//   - A set bit of a revocation list is never cleared (ErrIrreversible):
+//     Bitstring Status List §2.1 (statusPurpose "revocation") says
+//     revocation is not reversible; a suspension is. The issuer's own API
+//     never clears one; this rule holds every op to it, whoever signs it.
 //   - listHash is ListHash of the bitstring after the op (the create starts
 //     from all zeros): 64 lowercase hex digits (ErrMalformed) equal to the
 //     registry's own computation (ErrListHash).
 //
 // Checks run in this order: members, issuer member, authorization and
-// signatures, purpose and size, indexes, listHash.
+// signatures, purpose and size, indexes, irreversibility, listHash.
 
 // checkStatusListURL checks a status list subject.
 func checkStatusListURL(s string) error {
@@ -193,6 +197,13 @@ func applyStatusUpdate(st SubjectState, op *Op, env Env) (SubjectState, error) {
 	}
 	if len(sl.Bits) != sl.Size/8 {
 		return SubjectState{}, fmt.Errorf("registry: the state of %s has %d bytes of bits for %d bits (Bits is not serialized: replay the chain)", st.Subject, len(sl.Bits), sl.Size)
+	}
+	if sl.Purpose == PurposeRevocation {
+		for _, i := range c.Clear {
+			if StatusBit(sl.Bits, i) {
+				return SubjectState{}, reject(ErrIrreversible, "statusList.clear names index %d, which is revoked", i)
+			}
+		}
 	}
 	bits := slices.Clone(sl.Bits) // copy on write: st is not modified
 	if err := applyBits(bits, c); err != nil {

@@ -72,14 +72,16 @@ func TestStatusListLifecycle(t *testing.T) {
 	if StatusBit(created.StatusList.Bits, 94567) || created.StatusList.ListHash == st.StatusList.ListHash {
 		t.Fatal("Apply modified the previous state's bits")
 	}
-	st = w.list.must(statusUpdate(t, st, 3, []int{5}, []int{3}, w.u))
-	if StatusBit(st.StatusList.Bits, 3) || !StatusBit(st.StatusList.Bits, 5) || st.Seq != 3 || st.Updated != tm(3) || st.Created != tm(1) {
+	// A revoked index is never cleared; clearing a clear one is allowed.
+	wantRule(t, w.list.try(statusUpdate(t, st, 3, []int{5}, []int{3}, w.u)), ErrIrreversible, "index 3, which is revoked")
+	st = w.list.must(statusUpdate(t, st, 3, []int{5}, []int{4}, w.u))
+	if !StatusBit(st.StatusList.Bits, 3) || StatusBit(st.StatusList.Bits, 4) || !StatusBit(st.StatusList.Bits, 5) || st.Seq != 3 || st.Updated != tm(3) || st.Created != tm(1) {
 		t.Fatalf("state after set+clear: %+v", st)
 	}
 
 	// Idempotent changes are accepted and recorded: a new seq and head hash.
 	before := st
-	st = w.list.must(statusUpdate(t, st, 3, []int{5}, []int{3}, w.u))
+	st = w.list.must(statusUpdate(t, st, 3, []int{5}, []int{4}, w.u))
 	if st.Seq != 4 || st.Hash == before.Hash || !bytes.Equal(st.StatusList.Bits, before.StatusList.Bits) || st.StatusList.ListHash != before.StatusList.ListHash {
 		t.Fatalf("idempotent update: %+v", st)
 	}
@@ -235,7 +237,7 @@ func TestStatusListRules(t *testing.T) {
 	}
 	update := func(mutate func(op *Op), signers ...func(w *issuerWorld) testKey) func(w *issuerWorld) *Op {
 		return func(w *issuerWorld) *Op {
-			op := statusUpdate(t, w.list.st, 2, []int{9}, []int{7})
+			op := statusUpdate(t, w.list.st, 2, []int{9}, []int{8})
 			mutate(op)
 			if len(signers) == 0 {
 				return sign(t, op, w.u)
@@ -264,6 +266,12 @@ func TestStatusListRules(t *testing.T) {
 		{"time before the head", update(func(op *Op) { op.Time = tm(0) }), ErrTimeNotMonotonic, ""},
 		{"seq gap", update(func(op *Op) { op.Seq = 3 }), ErrSeqGap, ""},
 		{"wrong prev", update(func(op *Op) { op.Prev = strings.Repeat("b", 64) }), ErrFork, "is not the head hash"},
+		{"clears a revoked index", func(w *issuerWorld) *Op {
+			return statusUpdate(t, w.list.st, 2, nil, []int{7}, w.u)
+		}, ErrIrreversible, "statusList.clear names index 7, which is revoked"},
+		{"sets one index and clears a revoked one", func(w *issuerWorld) *Op {
+			return statusUpdate(t, w.list.st, 2, []int{9}, []int{3, 7}, w.u)
+		}, ErrIrreversible, "index 7"},
 		{"a second create", func(w *issuerWorld) *Op {
 			return statusCreate(t, testListURL, w.issuer.st.Subject, MinStatusListBits, []int{8}, w.u)
 		}, ErrSubjectExists, ""},
@@ -279,6 +287,17 @@ func TestStatusListRules(t *testing.T) {
 			wantRule(t, w.list.try(c.build(w)), c.want, c.reason)
 		})
 	}
+	t.Run("update/suspension is reversible", func(t *testing.T) {
+		w := newIssuerWorld(t)
+		op := NewStatusListOp(StatusListCreate, testListURL, 1, "", tm(1), StatusListChange{
+			Issuer: w.issuer.st.Subject, Purpose: PurposeSuspension, Size: MinStatusListBits, Set: []int{7},
+			ListHash: ListHash(applyIndexes(nil, MinStatusListBits, []int{7}, nil)),
+		})
+		w.list.must(sign(t, op, w.u))
+		if st := w.list.must(statusUpdate(t, w.list.st, 2, nil, []int{7}, w.u)); StatusBit(st.StatusList.Bits, 7) {
+			t.Fatal("a suspension was not lifted")
+		}
+	})
 	t.Run("update/replay and fork", func(t *testing.T) {
 		w := setup(t)
 		create := statusCreate(t, testListURL, w.issuer.st.Subject, MinStatusListBits, []int{7}, w.u)

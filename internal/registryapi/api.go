@@ -101,6 +101,7 @@ var ruleStatus = []struct {
 	{registry.ErrTimeInFuture, http.StatusUnprocessableEntity, "time-in-future"},
 	{registry.ErrPreRotation, http.StatusUnprocessableEntity, "pre-rotation"},
 	{registry.ErrListHash, http.StatusUnprocessableEntity, "list-hash"},
+	{registry.ErrIrreversible, http.StatusUnprocessableEntity, "irreversible"},
 	{registry.ErrReadOnly, http.StatusServiceUnavailable, "read-only"},
 	{merkle.ErrOutOfRange, http.StatusBadRequest, "out-of-range"},
 	{registry.ErrNotFound, http.StatusNotFound, "not-found"},
