@@ -27,13 +27,14 @@ package issuer
 //
 //	oid4vci-offers  <hex SHA-256 of the code>  -> offer record (JSON)
 //	oid4vci-nonces  <c_nonce>                  -> used marker (its expiry)
-//	oid4vci         nonce-key                  -> HMAC key of the c_nonces
+//
+// The HMAC key of the c_nonces is not stored: NewOffers is given it (the
+// server derives it from the master key).
 
 import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/credence/credence/vc"
@@ -121,14 +122,18 @@ type Offers struct {
 	keys ProofKeys
 	base string
 
-	mu       sync.Mutex
 	nonceKey []byte
 }
 
+// NonceKeyBytes is the size of the c_nonce HMAC key.
+const NonceKeyBytes = 32
+
 // NewOffers returns the flow over svc; proof kids resolve through keys, and
 // credential issuer identifiers are baseURL + "/issuers/" + tenant.
-func NewOffers(svc *Service, keys ProofKeys, baseURL string) *Offers {
-	return &Offers{svc: svc, keys: keys, base: strings.TrimRight(baseURL, "/")}
+// nonceKey (NonceKeyBytes, the same in every process sharing the store)
+// MACs the c_nonces.
+func NewOffers(svc *Service, keys ProofKeys, baseURL string, nonceKey []byte) *Offers {
+	return &Offers{svc: svc, keys: keys, base: strings.TrimRight(baseURL, "/"), nonceKey: nonceKey}
 }
 
 // IssuerURL is a tenant's credential issuer identifier.

@@ -15,7 +15,7 @@ import (
 )
 
 // Nonce returns a fresh c_nonce for a tenant: a timestamp, random bits and
-// an HMAC under the store's nonce key, valid NonceTTL and accepted once.
+// an HMAC under the nonce key, valid NonceTTL and accepted once.
 // Nothing is stored until a proof uses it.
 func (o *Offers) Nonce(ctx context.Context, tenantID string) (string, error) {
 	if _, err := o.svc.Tenant(ctx, tenantID); err != nil {
@@ -84,25 +84,27 @@ func nonceMAC(key []byte, tenantID string, msg []byte) []byte {
 	return m.Sum(nil)[:16]
 }
 
-// key is the HMAC key of c_nonces, shared by every process on the store.
-func (o *Offers) key(ctx context.Context) ([]byte, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.nonceKey != nil {
-		return o.nonceKey, nil
+// key is the HMAC key of c_nonces, shared by every process of a
+// deployment: NewOffers' nonceKey, derived from the master key, so that it
+// is not kept in the store, where whoever read a dump could mint c_nonces.
+func (o *Offers) key(context.Context) ([]byte, error) {
+	if len(o.nonceKey) != NonceKeyBytes {
+		return nil, fmt.Errorf("issuer: the c_nonce key has %d bytes, want %d", len(o.nonceKey), NonceKeyBytes)
 	}
-	k := make([]byte, 32)
-	_, _ = rand.Read(k)
-	err := o.svc.kv.Create(ctx, bucketOID4VCI, "nonce-key", k)
-	if errors.Is(err, kv.ErrExists) {
-		k, err = o.svc.kv.Get(ctx, bucketOID4VCI, "nonce-key")
+	return o.nonceKey, nil
+}
+
+// legacyNonceKey is where versions before the derived key kept the c_nonce
+// key, in plaintext.
+const legacyNonceKey = "nonce-key"
+
+// DropStoredNonceKey deletes the c_nonce key earlier versions stored in
+// plaintext (none: nothing to do). c_nonces made under it are refused
+// afterwards; wallets ask the nonce endpoint for a new one.
+func (o *Offers) DropStoredNonceKey(ctx context.Context) error {
+	err := o.svc.kv.Delete(ctx, bucketOID4VCI, legacyNonceKey)
+	if err != nil && !errors.Is(err, kv.ErrNotFound) {
+		return fmt.Errorf("failed to delete the stored c_nonce key: %w", err)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("failed to read the c_nonce key: %w", err)
-	}
-	if len(k) != 32 {
-		return nil, errors.New("issuer: the stored c_nonce key is damaged")
-	}
-	o.nonceKey = k
-	return k, nil
+	return nil
 }

@@ -1,6 +1,7 @@
 package issuer
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"crypto/ecdsa"
@@ -59,6 +60,14 @@ func TestOfferProofRefused(t *testing.T) {
 			return e.proof(t, h, tn, base64.RawURLEncoding.EncodeToString(make([]byte, 40)), nil)
 		}, CodeInvalidNonce},
 		{"nonce of another tenant", func() string { return e.proof(t, h, tn, e.nonce(t, e.identity), nil) }, CodeInvalidNonce},
+		{"nonce under another key", func() string {
+			other := NewOffers(e.svc, nil, testBase, bytes.Repeat([]byte{0xa3}, NonceKeyBytes))
+			n, err := other.Nonce(context.Background(), tn.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return e.proof(t, h, tn, n, nil)
+		}, CodeInvalidNonce},
 		{"wrong typ", func() string {
 			return e.proof(t, h, tn, e.nonce(t, tn), func(hdr *jose.Header, _ map[string]any) { hdr.Typ = "JWT" })
 		}, CodeInvalidProof},

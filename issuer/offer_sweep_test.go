@@ -52,7 +52,7 @@ func forEachStore(t *testing.T, fn func(t *testing.T, e *offerEnv, other *Offers
 			a, b := s.open(t)
 			e := newOfferEnvOn(t, a)
 			svc := New(b, e.dids, e.dids, e.tokens, e.eng, resolverKeys{e.resolver}, WithClock(func() time.Time { return e.now }))
-			fn(t, e, NewOffers(svc, vc.DIDKeys{Resolver: e.resolver}, testBase))
+			fn(t, e, NewOffers(svc, vc.DIDKeys{Resolver: e.resolver}, testBase, testNonceKey))
 		})
 	}
 }
@@ -62,7 +62,7 @@ func newOfferEnvOn(t *testing.T, store kv.Store) *offerEnv {
 	e := &env{dids: &fakeDIDs{keys: map[string]ed25519.PrivateKey{}}, tokens: &fakeTokens{},
 		eng: secure.New(processor), resolver: did.NewResolver(), now: time.Date(2025, 1, 15, 12, 0, 0, 0, time.UTC)}
 	e.svc = New(store, e.dids, e.dids, e.tokens, e.eng, resolverKeys{e.resolver}, WithClock(func() time.Time { return e.now }))
-	oe := &offerEnv{env: e, offers: NewOffers(e.svc, vc.DIDKeys{Resolver: e.resolver}, testBase)}
+	oe := &offerEnv{env: e, offers: NewOffers(e.svc, vc.DIDKeys{Resolver: e.resolver}, testBase, testNonceKey)}
 	oe.board = e.tenant(t, TenantInput{Name: "Arizona Medical Board", Jurisdictions: []string{"AZ"}, Types: []string{"MedicalLicenseCredential"}})
 	return oe
 }
@@ -288,5 +288,36 @@ func (e *offerEnv) checkGone(t *testing.T, s sweepOffers) {
 	h := newHolderKey(t)
 	if _, err := e.offers.Credential(ctx, e.board.ID, s.accessToken, request(sweepConfig, e.proof(t, h, e.board, e.nonce(t, e.board), nil))); code(err) != CodeInvalidToken {
 		t.Errorf("access token of a swept offer: %v", err)
+	}
+}
+
+// TestOfferNonceKeyNotStored: c_nonces are MACed under the key NewOffers is
+// given, never under one kept in the store; DropStoredNonceKey deletes the
+// plaintext key earlier versions stored, and a key of the wrong size is an
+// error, not a weak MAC.
+func TestOfferNonceKeyNotStored(t *testing.T) {
+	e := newOfferEnv(t)
+	ctx := context.Background()
+	if err := e.svc.kv.Create(ctx, bucketOID4VCI, legacyNonceKey, make([]byte, 32)); err != nil {
+		t.Fatal(err)
+	}
+	e.nonce(t, e.board)
+	if err := e.offers.DropStoredNonceKey(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.kv.Get(ctx, bucketOID4VCI, legacyNonceKey); !errors.Is(err, kv.ErrNotFound) {
+		t.Fatalf("the stored c_nonce key is still there: %v", err)
+	}
+	e.nonce(t, e.board)
+	if _, err := e.svc.kv.Get(ctx, bucketOID4VCI, legacyNonceKey); !errors.Is(err, kv.ErrNotFound) {
+		t.Fatalf("Nonce stored a key: %v", err)
+	}
+	if err := e.offers.DropStoredNonceKey(ctx); err != nil {
+		t.Fatalf("nothing to drop: %v", err)
+	}
+	for _, k := range [][]byte{nil, make([]byte, NonceKeyBytes-1)} {
+		if _, err := NewOffers(e.svc, nil, testBase, k).Nonce(ctx, e.board.ID); err == nil || !strings.Contains(err.Error(), "c_nonce key") {
+			t.Errorf("a %d-byte key: %v", len(k), err)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package issuer
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net/url"
@@ -33,9 +34,13 @@ type offerEnv struct {
 	board, identity Tenant
 }
 
+// testNonceKey is the c_nonce key of the tests' Offers (the server derives
+// its own from the master key).
+var testNonceKey = bytes.Repeat([]byte{0x5c}, NonceKeyBytes)
+
 func newOfferEnv(t *testing.T) *offerEnv {
 	e := &offerEnv{env: newEnv(t)}
-	e.offers = NewOffers(e.svc, vc.DIDKeys{Resolver: e.resolver}, testBase+"/")
+	e.offers = NewOffers(e.svc, vc.DIDKeys{Resolver: e.resolver}, testBase+"/", testNonceKey)
 	e.board = e.tenant(t, TenantInput{Name: "Arizona Medical Board", Jurisdictions: []string{"AZ"}, Types: []string{"MedicalLicenseCredential"}})
 	e.identity = e.tenant(t, TenantInput{Name: "Mercy identity desk", Jurisdictions: []string{"NY"}, Types: []string{"PatientIdentityCredential", AnyType}})
 	return e

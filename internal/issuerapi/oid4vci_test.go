@@ -1,6 +1,7 @@
 package issuerapi
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"crypto/ed25519"
@@ -103,7 +104,7 @@ func newOIDServer(t *testing.T) *oidServer {
 	s := &oidServer{tenant: tn, resolver: resolver}
 	s.Server = httptest.NewUnstartedServer(e)
 	base := "http://" + s.Listener.Addr().String()
-	a := &API{Issuer: svc, Log: slog.New(slog.DiscardHandler), Offers: issuer.NewOffers(svc, vc.DIDKeys{Resolver: resolver}, base)}
+	a := &API{Issuer: svc, Log: slog.New(slog.DiscardHandler), Offers: issuer.NewOffers(svc, vc.DIDKeys{Resolver: resolver}, base, testNonceKey)}
 	a.Routes(e, e)
 	a.PublicRoutes(e)
 	s.Start()
@@ -383,3 +384,6 @@ func jsonNow() int64 { return testNow.Unix() }
 
 // testNow is the issuer's clock: the example license is valid then.
 var testNow = time.Date(2025, 1, 15, 12, 0, 0, 0, time.UTC)
+
+// testNonceKey is the c_nonce key of the tests' Offers.
+var testNonceKey = bytes.Repeat([]byte{0x5c}, issuer.NonceKeyBytes)

@@ -149,7 +149,14 @@ func (s *Server) noRoute(w *wiring) gin.HandlerFunc {
 }
 
 func (s *Server) mountIssuer(w *wiring) error {
-	offers := issuer.NewOffers(w.issuer, vc.DIDKeys{Resolver: w.keys}, s.cfg.PublicURL)
+	nonceKey, err := s.master.DeriveKey("issuer/oid4vci-c-nonce")
+	if err != nil {
+		return err
+	}
+	offers := issuer.NewOffers(w.issuer, vc.DIDKeys{Resolver: w.keys}, s.cfg.PublicURL, nonceKey)
+	if err := offers.DropStoredNonceKey(w.ctx); err != nil {
+		return err
+	}
 	ia := &issuerapi.API{Issuer: w.issuer, Log: s.log, Ledger: s.ledger, Offers: offers}
 	ia.Routes(w.admin, w.engine.Group("/", httpx.RequireScope(s.tokens, s.log, issuerapi.TenantScope)))
 	ia.ProtocolRoutes(w.engine)
