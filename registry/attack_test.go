@@ -126,13 +126,13 @@ func TestAttackRotatedOutKey(t *testing.T) {
 	s := newSubject(t, edGen(t))
 	wantRule(t, s.l.try(s.docUpdate(t, "stolen", s.u1)), ErrUnauthorizedKey, s.u1.mk)
 	// And it cannot deactivate either.
-	wantRule(t, s.l.try(sign(t, nextOp(t, s.l.st, DIDDeactivate, 2), s.u1)), ErrUnauthorizedKey, "not a current update or recovery key")
+	wantRule(t, s.l.try(sign(t, nextOp(t, s.l.st, DIDDeactivate, 2), s.u1)), ErrUnauthorizedKey, "not a current recovery key")
 	s.l.must(s.docUpdate(t, "v3", s.u2))
 }
 
 func TestAttackUpdateAfterDeactivation(t *testing.T) {
 	s := newSubject(t, edGen(t))
-	s.l.must(sign(t, nextOp(t, s.l.st, DIDDeactivate, 2), s.u2))
+	s.l.must(sign(t, nextOp(t, s.l.st, DIDDeactivate, 2), s.r))
 	wantRule(t, s.l.try(s.docUpdate(t, "v3", s.u2)), ErrDeactivated, "deactivated at seq 3")
 	rec := nextOp(t, s.l.st, DIDRecover, 3)
 	rec.Doc, rec.UpdateKeys, rec.RecoveryKeys = testDoc(t, s.l.st.Subject, "back", s.u1), mks(s.u1), mks(s.r)
@@ -219,8 +219,9 @@ func TestAttackAlgorithmConfusion(t *testing.T) {
 			wantRule(t, VerifyProof(op, op.Proofs[0], s.u2.pub), ErrBadSignature, tc.reason)
 		})
 	}
-	// EdDSA header on a P-256 key, signed by that key.
-	l := existing(t, p, edKey(t, 7), nil)
+	// EdDSA header on a P-256 key (the recovery key, which signs a
+	// deactivation), signed by that key.
+	l := existing(t, edKey(t, 7), p, nil)
 	op := nextOp(t, l.st, DIDDeactivate, 1)
 	op.Proofs = []Proof{forgeProof(t, op, p.kid(), `{"alg":"EdDSA","kid":"`+p.kid()+`"}`, p.sign())}
 	wantRule(t, l.try(op), ErrBadSignature, `alg "EdDSA" does not match the key (want "ES256")`)
@@ -334,8 +335,8 @@ func TestAttackTamperedPayload(t *testing.T) {
 // TestAttackECDSAMalleability: (r, n-s) is as valid as (r, s) to plain ECDSA;
 // proofs must be low-S so that nobody can re-encode an op into a second hash.
 func TestAttackECDSAMalleability(t *testing.T) {
-	p, r := p256Key(t), p256Key(t)
-	l := existing(t, p, r, nil)
+	p, u := p256Key(t), p256Key(t)
+	l := existing(t, u, p, nil) // p, the recovery key, signs the deactivation
 	op := sign(t, nextOp(t, l.st, DIDDeactivate, 1), p)
 	parts := strings.Split(op.Proofs[0].JWS, ".")
 	sig, _ := b64.DecodeString(parts[2])

@@ -21,7 +21,7 @@ func sampleOps(t testing.TB) [][]byte {
 	rec := nextOp(t, st, DIDRecover, 2)
 	rec.Doc, rec.UpdateKeys, rec.RecoveryKeys = testDoc(t, st.Subject, "v3", u1), mks(u1), mks(r1)
 	st = l.must(sign(t, rec, r1))
-	deact := sign(t, nextOp(t, st, DIDDeactivate, 3), u1)
+	deact := sign(t, nextOp(t, st, DIDDeactivate, 3), r1)
 	l.must(deact)
 	var out [][]byte
 	for _, op := range []*Op{create, upd, rec} {

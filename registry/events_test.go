@@ -317,7 +317,7 @@ func TestLogEventsFromSource(t *testing.T) {
 	}
 	st, _ = a.State(ctx, create.Subject, 0)
 	up = nextOp(t, st, DIDDeactivate, 2)
-	rec, err = a.Submit(ctx, mustJSON(t, sign(t, up, u)))
+	rec, err = a.Submit(ctx, mustJSON(t, sign(t, up, r)))
 	if err != nil {
 		t.Fatal(err)
 	}

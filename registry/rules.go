@@ -41,8 +41,11 @@ const MaxProofs = 2 * MaxKeys
 //   - did.recover: proofs by current recovery keys only; replaces updateKeys,
 //     recoveryKeys and doc (all required, ErrMalformed); not bound by the
 //     pre-rotation commitment; nextKeyHashes as given, cleared when absent.
-//   - did.deactivate: proofs by current update or recovery keys; carries no doc,
-//     keys or commitment. Terminal; the state keeps the last doc and keys.
+//   - did.deactivate: proofs by current recovery keys only (as Sidetree's
+//     deactivate): an update key is online, and for hosted DIDs also signs
+//     credentials, so its theft alone must not end a DID for good, which
+//     did.recover could not undo. Carries no doc, keys or commitment.
+//     Terminal; the state keeps the last doc and keys.
 //   - did.* ops carry no statusList or accreditation (ErrMalformed).
 
 // applyCreate checks a did.create and returns the subject's first state.
@@ -182,8 +185,8 @@ func applyDeactivate(st SubjectState, op *Op) (SubjectState, error) {
 		return SubjectState{}, err
 	}
 	if _, err := checkProofs(op, "did.deactivate", func(mk string) bool {
-		return slices.Contains(st.UpdateKeys, mk) || slices.Contains(st.RecoveryKeys, mk)
-	}, "a current update or recovery key"); err != nil {
+		return slices.Contains(st.RecoveryKeys, mk)
+	}, "a current recovery key"); err != nil {
 		return SubjectState{}, err
 	}
 	for _, m := range []struct {

@@ -20,9 +20,9 @@ type SubjectState struct {
 	Time    string `json:"time"`
 	Created string `json:"created"`
 	Updated string `json:"updated,omitempty"`
-	// UpdateKeys may sign did.update and did.deactivate (and the statuslist ops
-	// of the lists this DID issues); RecoveryKeys may sign did.recover and
-	// did.deactivate. Multikeys.
+	// UpdateKeys may sign did.update (and the statuslist ops of the lists
+	// this DID issues); RecoveryKeys may sign did.recover and did.deactivate.
+	// Multikeys.
 	UpdateKeys   []string `json:"updateKeys,omitempty"`
 	RecoveryKeys []string `json:"recoveryKeys,omitempty"`
 	// NextKeyHashes is the pre-rotation commitment (KeyHash values) the next

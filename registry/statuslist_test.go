@@ -199,7 +199,7 @@ func TestStatusListRules(t *testing.T) {
 
 	t.Run("create/issuer deactivated", func(t *testing.T) {
 		w := newIssuerWorld(t)
-		w.issuer.must(sign(t, nextOp(t, w.issuer.st, DIDDeactivate, 1), w.u))
+		w.issuer.must(sign(t, nextOp(t, w.issuer.st, DIDDeactivate, 1), w.r))
 		wantRule(t, w.list.try(statusCreate(t, testListURL, w.issuer.st.Subject, MinStatusListBits, nil, w.u)), ErrDeactivated, "was deactivated at seq 2")
 	})
 	t.Run("create/no controller (plain Apply)", func(t *testing.T) {
