@@ -18,6 +18,13 @@ import (
 // recorded in one store write before their results are emitted.
 const BatchChunk = 256
 
+// MaxChunkBytes bounds the encoded size of a chunk's requests: a chunk ends
+// before BatchChunk requests when the next one would take it past this. A
+// decoded request takes several times its encoded size (up to about 16
+// times for a flood of small numbers), so this, not BatchChunk, bounds the
+// memory a batch holds; license requests (about 2 KB) never reach it.
+const MaxChunkBytes = 4 << 20
+
 // BatchResult is the outcome of one item of a batch, in input order.
 type BatchResult struct {
 	Index  int
@@ -33,13 +40,16 @@ type BatchSummary struct {
 	Elapsed time.Duration `json:"-"`
 }
 
-// IssueBatch issues every request next yields until it returns io.EOF. An
-// error from next that wraps vc.ErrMalformed fails that item only; any other
-// error stops the batch. Items are secured in parallel; each chunk's
-// inventory records are stored in one write before its results are emitted,
-// in input order, so whatever a client has received is recorded. A failed
-// item never stops the batch; an error from emit (the client went away) does.
-func (s *Service) IssueBatch(ctx context.Context, tenantID string, next func() (IssueRequest, error), emit func(BatchResult) error) (BatchSummary, error) {
+// IssueBatch issues every request next yields until it returns io.EOF; next
+// also gives the request's encoded size in bytes, which bounds a chunk to
+// MaxChunkBytes. An error from next that wraps vc.ErrMalformed fails that
+// item only; any other error stops the batch. Items are secured in
+// parallel; each chunk's inventory records are created in one write before
+// its results are emitted, in input order, so whatever a client has received
+// is recorded, and no credential id is issued twice (see recordChunk). A
+// failed item never stops the batch; an error from emit (the client went
+// away) does.
+func (s *Service) IssueBatch(ctx context.Context, tenantID string, next func() (req IssueRequest, size int, err error), emit func(BatchResult) error) (BatchSummary, error) {
 	start := time.Now()
 	var sum BatchSummary
 	t, err := s.Tenant(ctx, tenantID)
@@ -50,27 +60,18 @@ func (s *Service) IssueBatch(ctx context.Context, tenantID string, next func() (
 	if err != nil {
 		return sum, err
 	}
-	for done := false; !done; {
-		chunk := make([]BatchResult, 0, BatchChunk)
-		reqs := make([]IssueRequest, 0, BatchChunk)
-		for len(chunk) < BatchChunk {
-			req, err := next()
-			if errors.Is(err, io.EOF) {
-				done = true
-				break
-			}
-			if err != nil && !errors.Is(err, vc.ErrMalformed) {
-				return sum, err
-			}
-			chunk = append(chunk, BatchResult{Index: sum.Total, Err: err})
-			reqs = append(reqs, req)
-			sum.Total++
-		}
-		s.secureChunk(ctx, t, signer, chunk, reqs)
-		if err := s.recordChunk(ctx, chunk); err != nil {
+	in := &batchInput{next: next}
+	for {
+		chunk, reqs, err := in.chunk(sum.Total)
+		if err != nil {
 			return sum, err
 		}
-		if err := s.supersedeChunk(ctx, t, chunk, reqs); err != nil {
+		if len(chunk) == 0 {
+			sum.Elapsed = time.Since(start)
+			return sum, nil
+		}
+		sum.Total += len(chunk)
+		if err := s.issueChunk(ctx, t, signer, chunk, reqs); err != nil {
 			return sum, err
 		}
 		for _, r := range chunk {
@@ -87,8 +88,74 @@ func (s *Service) IssueBatch(ctx context.Context, tenantID string, next func() (
 			return sum, err
 		}
 	}
-	sum.Elapsed = time.Since(start)
-	return sum, nil
+}
+
+// issueChunk secures and records a chunk, and revokes what its renewals
+// supersede.
+func (s *Service) issueChunk(ctx context.Context, t Tenant, signer vc.Signer, chunk []BatchResult, reqs []IssueRequest) error {
+	s.secureChunk(ctx, t, signer, chunk, reqs)
+	if err := s.recordChunk(ctx, chunk); err != nil {
+		return err
+	}
+	return s.supersedeChunk(ctx, t, chunk, reqs)
+}
+
+// batchInput reads a batch chunk by chunk.
+type batchInput struct {
+	next func() (IssueRequest, int, error)
+	held *batchItem // read, but over the previous chunk's byte budget
+	done bool
+}
+
+type batchItem struct {
+	req  IssueRequest
+	size int
+	err  error // wraps vc.ErrMalformed
+}
+
+// chunk reads up to BatchChunk requests of at most MaxChunkBytes together
+// (at least one), numbered from first; none at the end of the batch.
+func (in *batchInput) chunk(first int) ([]BatchResult, []IssueRequest, error) {
+	chunk := make([]BatchResult, 0, BatchChunk)
+	reqs := make([]IssueRequest, 0, BatchChunk)
+	size := 0
+	for len(chunk) < BatchChunk {
+		it, err := in.read()
+		if err != nil {
+			return nil, nil, err
+		}
+		if it == nil {
+			break
+		}
+		if len(chunk) > 0 && size+it.size > MaxChunkBytes {
+			in.held = it
+			break
+		}
+		size += it.size
+		chunk = append(chunk, BatchResult{Index: first + len(chunk), Err: it.err})
+		reqs = append(reqs, it.req)
+	}
+	return chunk, reqs, nil
+}
+
+// read returns the next item, or nil at the end of the batch.
+func (in *batchInput) read() (*batchItem, error) {
+	if it := in.held; it != nil {
+		in.held = nil
+		return it, nil
+	}
+	if in.done {
+		return nil, nil
+	}
+	req, size, err := in.next()
+	switch {
+	case errors.Is(err, io.EOF):
+		in.done = true
+		return nil, nil
+	case err != nil && !errors.Is(err, vc.ErrMalformed):
+		return nil, err
+	}
+	return &batchItem{req: req, size: size, err: err}, nil
 }
 
 func (s *Service) secureChunk(ctx context.Context, t Tenant, signer vc.Signer, chunk []BatchResult, reqs []IssueRequest) {
@@ -113,10 +180,19 @@ func (s *Service) secureChunk(ctx context.Context, t Tenant, signer vc.Signer, c
 	wg.Wait()
 }
 
-// recordChunk stores the chunk's records in one write. A credential id that
-// is already in the inventory, or repeated within the chunk, fails its item.
+// recordChunk creates the chunk's records in one write (kv.CreateMany), so
+// that a credential id is issued once even when a single issue or another
+// batch takes it between this chunk's checks and its write. When CreateMany
+// finds an id taken, the records are created one by one instead and only the
+// items whose id is taken fail. An item whose id is already in the inventory
+// or repeated within the chunk fails with ErrExists, as a single issue would;
+// an item whose record is not created is never emitted as issued. As with
+// any failed issue, the status indexes a failed item was given stay
+// allocated and unused: its signed credential is discarded, so no one holds
+// a credential that points at them.
 func (s *Service) recordChunk(ctx context.Context, chunk []BatchResult) error {
 	items := make([]kv.Item, 0, len(chunk))
+	at := make([]int, 0, len(chunk)) // the chunk index of each item
 	seen := make(map[string]bool, len(chunk))
 	for i := range chunk {
 		r := &chunk[i]
@@ -124,10 +200,12 @@ func (s *Service) recordChunk(ctx context.Context, chunk []BatchResult) error {
 			continue
 		}
 		key := recordKey(r.Issued.Record.Issuer, r.Issued.Record.ID)
+		// The Get spares a retried batch whose ids are recorded a Create
+		// per item; CreateMany is what makes the write safe.
 		_, err := s.kv.Get(ctx, bucketIssued, key)
 		switch {
 		case err == nil || seen[key]:
-			r.Err, r.Issued = fmt.Errorf("%w: credential %s was already issued", ErrExists, r.Issued.Record.ID), nil
+			r.Err, r.Issued = alreadyIssued(r.Issued.Record.ID), nil
 			continue
 		case !errors.Is(err, kv.ErrNotFound):
 			return err
@@ -135,11 +213,35 @@ func (s *Service) recordChunk(ctx context.Context, chunk []BatchResult) error {
 		seen[key] = true
 		b, _ := json.Marshal(r.Issued.Record)
 		items = append(items, kv.Item{Key: key, Value: b})
+		at = append(at, i)
 	}
 	if len(items) == 0 {
 		return nil
 	}
-	return s.kv.PutMany(ctx, bucketIssued, items)
+	err := s.kv.CreateMany(ctx, bucketIssued, items)
+	if !errors.Is(err, kv.ErrExists) {
+		return err
+	}
+	s.recordEach(ctx, chunk, items, at)
+	return nil
+}
+
+// recordEach creates the records of items one by one: an item whose record
+// is not created fails, with ErrExists when its id is taken.
+func (s *Service) recordEach(ctx context.Context, chunk []BatchResult, items []kv.Item, at []int) {
+	for j, it := range items {
+		r := &chunk[at[j]]
+		switch err := s.kv.Create(ctx, bucketIssued, it.Key, it.Value); {
+		case errors.Is(err, kv.ErrExists):
+			r.Err, r.Issued = alreadyIssued(r.Issued.Record.ID), nil
+		case err != nil:
+			r.Err, r.Issued = fmt.Errorf("failed to record credential %s: %w", r.Issued.Record.ID, err), nil
+		}
+	}
+}
+
+func alreadyIssued(id string) error {
+	return fmt.Errorf("%w: credential %s was already issued", ErrExists, id)
 }
 
 // supersedeChunk revokes, in one status change, the credentials that the

@@ -32,12 +32,12 @@ func TestIssueBatch(t *testing.T) {
 		}
 	}
 	i := 0
-	next := func() (IssueRequest, error) {
+	next := func() (IssueRequest, int, error) {
 		if i == len(reqs) {
-			return IssueRequest{}, io.EOF
+			return IssueRequest{}, 0, io.EOF
 		}
 		i++
-		return reqs[i-1], nil
+		return reqs[i-1], 0, nil
 	}
 	var got []BatchResult
 	sum, err := e.svc.IssueBatch(context.Background(), tn.ID, next, func(r BatchResult) error {

@@ -40,16 +40,16 @@ func BenchmarkBulkIssuance(b *testing.B) {
 			b.ResetTimer()
 			for range b.N {
 				i := 0
-				next := func() (IssueRequest, error) {
+				next := func() (IssueRequest, int, error) {
 					if i == n {
-						return IssueRequest{}, io.EOF
+						return IssueRequest{}, 0, io.EOF
 					}
 					i++
 					p := g.Provider()
 					for p.License("TX").Expired(e.now) {
 						p = g.Provider()
 					}
-					return IssueRequest{Credential: credential("MedicalLicenseCredential", p.LicenseSubject("TX")), Options: IssueOptions{Format: format}}, nil
+					return IssueRequest{Credential: credential("MedicalLicenseCredential", p.LicenseSubject("TX")), Options: IssueOptions{Format: format}}, 0, nil
 				}
 				sum, err := svc.IssueBatch(context.Background(), tn.ID, next, func(BatchResult) error { return nil })
 				if err != nil || sum.Issued != n {

@@ -324,14 +324,14 @@ func TestRenewalRevokesTheOldCredential(t *testing.T) {
 		olds = append(olds, issueOne(t, e, tx, synthLicense(g, "jwt")).Record.ID)
 	}
 	i := 0
-	next := func() (IssueRequest, error) {
+	next := func() (IssueRequest, int, error) {
 		if i == len(olds) {
-			return IssueRequest{}, io.EOF
+			return IssueRequest{}, 0, io.EOF
 		}
 		r := synthLicense(g, "jwt")
 		r.Options.Supersedes = olds[i]
 		i++
-		return r, nil
+		return r, 0, nil
 	}
 	st0, _ := e.log.State(ctx, ref.List, 0)
 	sum, err := e.svc.IssueBatch(ctx, tx.ID, next, func(r BatchResult) error { return r.Err })
@@ -415,12 +415,12 @@ func BenchmarkBulkRevocation(b *testing.B) {
 		g := synth.New(9)
 		ids := make([]string, 0, n)
 		i := 0
-		next := func() (IssueRequest, error) {
+		next := func() (IssueRequest, int, error) {
 			if i == n {
-				return IssueRequest{}, io.EOF
+				return IssueRequest{}, 0, io.EOF
 			}
 			i++
-			return synthLicense(g, "jwt"), nil
+			return synthLicense(g, "jwt"), 0, nil
 		}
 		_, err := e.svc.IssueBatch(context.Background(), tx.ID, next, func(r BatchResult) error {
 			if r.Err != nil {

@@ -31,7 +31,26 @@ const StatusRoute = "/issuers/:issuer/credentials/status"
 const MaxStatusBytes = 16 << 20
 
 // MaxBatchBytes bounds one bulk request body (NDJSON, one request per line).
+// A batch streams: what it holds at once is bounded by MaxBatchLineBytes,
+// issuer.MaxChunkBytes and MaxBatches, not by this.
 const MaxBatchBytes = 1 << 30
+
+// MaxBatchLineBytes bounds one line of a bulk request (one issue request,
+// before its newline). A license request is about 2 KB and the largest
+// sample credential about 4 KB; a longer line fails its item
+// (line-too-large), and such a credential is issued alone through
+// /credentials/issue, whose body may be as large as the server's
+// --max-body-bytes (1 MiB by default).
+const MaxBatchLineBytes = 64 << 10
+
+// MaxBatches bounds the batches that run at once on one mounting of the
+// routes (one per process); another is refused with 503 batch-busy and
+// Retry-After (BatchRetryAfter seconds) before its body is read.
+const MaxBatches = 2
+
+// BatchRetryAfter is the Retry-After, in seconds, of a batch refused because
+// MaxBatches are running.
+const BatchRetryAfter = 30
 
 // API serves the issuer.
 type API struct {
@@ -51,7 +70,7 @@ func (a *API) Routes(admin, tenant gin.IRoutes) {
 	admin.GET("/admin/issuers", a.listTenants)
 	admin.GET("/admin/issuers/:issuer", a.getTenant)
 	tenant.POST("/issuers/:issuer/credentials/issue", a.issue)
-	tenant.POST(BatchRoute, a.batch)
+	tenant.POST(BatchRoute, limitBatches(MaxBatches), a.batch)
 	tenant.GET("/issuers/:issuer/credentials", a.inventory)
 	tenant.GET("/issuers/:issuer/credentials/:id", a.record)
 	tenant.POST(StatusRoute, a.updateStatus)
