@@ -28,6 +28,10 @@ const (
 	// (PolicyConfig.CallerChallenges), not one this verifier issued: the
 	// proof is bound to it, and its single use is the caller's to enforce.
 	CodeChallengeUntracked = "PRESENTATION_CHALLENGE_UNTRACKED"
+	// CodeHolderUnexpected: the presentation answers a request that names
+	// the holder it expects (Request.Holder), and another DID signed it.
+	// It does not answer the request, which stays open for that holder.
+	CodeHolderUnexpected = "PRESENTATION_HOLDER_UNEXPECTED"
 )
 
 // PresentationOptions are one presentation's verification options.

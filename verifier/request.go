@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/credence/credence/did"
 	"github.com/credence/credence/internal/kv"
 )
 
@@ -15,14 +16,28 @@ import (
 // (a Query), with a single-use challenge the holder's presentation must be
 // bound to, and later reads the outcome.
 //
+// # Answers and attempts
+//
+// Whoever sees a request (its QR code, its URL) can sign a presentation
+// with a key of their own for its challenge and domain, so a bound
+// presentation alone does not prove it comes from the holder the verifier
+// wants. So only an accepted or reviewed answer consumes the challenge
+// (UseChallenge) and completes the request (Complete); a rejected one is an
+// attempt (AddAttempt): the request counts it and keeps the last one's
+// outcome, for the verifier to see, and stays pending for its holder. A request may
+// also name the DID of the holder it expects (Holder): a presentation
+// signed by another DID is then not an answer at all.
+//
 // # Storage
 //
 // Requests live in the kv bucket "vp-requests" under their id; challenges in
 // "vp-challenges" (who issued them, for which request, until when). A
 // challenge is consumed by creating its key in "vp-challenges-used" with
 // kv.Store.Create, which succeeds once across every process sharing the
-// store (HSETNX in rediskv, a bbolt transaction in boltkv). Expiry is
-// computed on read; Sweep deletes what expired.
+// store (HSETNX in rediskv, a bbolt transaction in boltkv). Complete and
+// AddAttempt change a request with kv.Store.Update (compare-and-swap), and
+// neither changes one that has an outcome. Expiry is computed on read;
+// Sweep deletes what expired.
 
 const (
 	bucketRequests       = "vp-requests"
@@ -38,9 +53,11 @@ const (
 	// ChallengeTTL is the lifetime of a challenge from NewChallenge.
 	ChallengeTTL    = 10 * time.Minute
 	MaxPurposeRunes = 256
-	maxDomainBytes  = 253
-	randomIDBytes   = 16 // 128 bits
-	randomIDChars   = 22 // their unpadded base64url length
+	// MaxHolderBytes bounds a request's expected holder DID.
+	MaxHolderBytes = did.MaxLength
+	maxDomainBytes = 253
+	randomIDBytes  = 16 // 128 bits
+	randomIDChars  = 22 // their unpadded base64url length
 )
 
 // States of a request.
@@ -89,6 +106,10 @@ type RequestInput struct {
 	TTL time.Duration `json:"-"`
 	// Purpose is shown to the holder.
 	Purpose string `json:"purpose,omitempty"`
+	// Holder, when set, is the DID of the holder the verifier expects (at
+	// most MaxHolderBytes): a presentation signed by another DID does not
+	// answer the request. It is not shown to the holder.
+	Holder string `json:"holder,omitempty"`
 }
 
 type requestInputJSON struct {
@@ -96,6 +117,7 @@ type requestInputJSON struct {
 	Domain  string    `json:"domain,omitempty"`
 	TTL     *Duration `json:"ttl,omitempty"`
 	Purpose string    `json:"purpose,omitempty"`
+	Holder  string    `json:"holder,omitempty"`
 }
 
 // UnmarshalJSON reads a RequestInput strictly: unknown members (here and
@@ -107,7 +129,7 @@ func (in *RequestInput) UnmarshalJSON(b []byte) error {
 	if err := d.Decode(&j); err != nil {
 		return err
 	}
-	*in = RequestInput{Query: j.Query, Domain: j.Domain, Purpose: j.Purpose}
+	*in = RequestInput{Query: j.Query, Domain: j.Domain, Purpose: j.Purpose, Holder: j.Holder}
 	if j.TTL != nil {
 		in.TTL = time.Duration(*j.TTL)
 	}
@@ -116,7 +138,7 @@ func (in *RequestInput) UnmarshalJSON(b []byte) error {
 
 // MarshalJSON writes TTL as "ttl", a Go duration string.
 func (in RequestInput) MarshalJSON() ([]byte, error) {
-	j := requestInputJSON{Query: in.Query, Domain: in.Domain, Purpose: in.Purpose}
+	j := requestInputJSON{Query: in.Query, Domain: in.Domain, Purpose: in.Purpose, Holder: in.Holder}
 	if in.TTL != 0 {
 		d := Duration(in.TTL)
 		j.TTL = &d
@@ -126,21 +148,28 @@ func (in RequestInput) MarshalJSON() ([]byte, error) {
 
 // Request is a stored presentation request.
 type Request struct {
-	ID        string    `json:"id"`
-	Verifier  string    `json:"verifier"`
-	Query     Query     `json:"query"`
-	Challenge string    `json:"challenge"`
-	Domain    string    `json:"domain"`
-	Purpose   string    `json:"purpose,omitempty"`
-	Created   time.Time `json:"created"`
-	Expires   time.Time `json:"expires"`
+	ID        string `json:"id"`
+	Verifier  string `json:"verifier"`
+	Query     Query  `json:"query"`
+	Challenge string `json:"challenge"`
+	Domain    string `json:"domain"`
+	Purpose   string `json:"purpose,omitempty"`
+	// Holder is the DID of the holder the verifier expects ("": anyone).
+	Holder  string    `json:"holder,omitempty"`
+	Created time.Time `json:"created"`
+	Expires time.Time `json:"expires"`
 	// State is RequestPending, RequestCompleted or RequestExpired, computed
 	// when the request is read.
 	State   string   `json:"state"`
 	Outcome *Outcome `json:"outcome,omitempty"`
+	// Attempts counts the rejected answers (AddAttempt); LastAttempt is the
+	// outcome of the latest. They stay when the request completes.
+	Attempts    int      `json:"attempts,omitempty"`
+	LastAttempt *Outcome `json:"lastAttempt,omitempty"`
 }
 
-// Outcome is the result of verifying the holder's response.
+// Outcome is the result of verifying the holder's response (or, as
+// LastAttempt, a rejected attempt: Completed is when it was verified).
 type Outcome struct {
 	Verified  bool            `json:"verified"`
 	Decision  string          `json:"decision"`
@@ -206,6 +235,9 @@ func (r *Requests) newRequest(verifierID string, in RequestInput) (*Request, err
 	if err := checkPurpose(in.Purpose); err != nil {
 		return nil, err
 	}
+	if err := checkHolder(in.Holder); err != nil {
+		return nil, err
+	}
 	domain, err := r.domain(in.Domain)
 	if err != nil {
 		return nil, err
@@ -213,7 +245,7 @@ func (r *Requests) newRequest(verifierID string, in RequestInput) (*Request, err
 	now := r.now()
 	return &Request{
 		ID: randomID(), Verifier: verifierID, Query: in.Query, Challenge: randomID(),
-		Domain: domain, Purpose: in.Purpose, Created: now, Expires: now.Add(ttl),
+		Domain: domain, Purpose: in.Purpose, Holder: in.Holder, Created: now, Expires: now.Add(ttl),
 	}, nil
 }
 
@@ -247,16 +279,47 @@ func (r *Requests) Get(ctx context.Context, id string) (*Request, error) {
 // Complete records the outcome of a request, once: ErrRequestNotFound,
 // ErrRequestCompleted. A zero o.Completed becomes now.
 func (r *Requests) Complete(ctx context.Context, id string, o Outcome) error {
-	if !wellFormedID(id) {
-		return ErrRequestNotFound
+	o = r.stamp(o)
+	err := r.update(ctx, id, func(req *Request) { req.Outcome = &o })
+	if err != nil && !errors.Is(err, ErrRequestNotFound) && !errors.Is(err, ErrRequestCompleted) {
+		return fmt.Errorf("failed to complete presentation request: %w", err)
 	}
+	return err
+}
+
+// AddAttempt records a rejected answer to a pending request: it counts it
+// and keeps o as the request's LastAttempt (replacing the previous one),
+// and the request stays pending. A completed request is never changed:
+// ErrRequestCompleted (the attempt came after the answer), and
+// ErrRequestNotFound. A zero o.Completed becomes now.
+func (r *Requests) AddAttempt(ctx context.Context, id string, o Outcome) error {
+	o = r.stamp(o)
+	err := r.update(ctx, id, func(req *Request) { req.Attempts++; req.LastAttempt = &o })
+	if err != nil && !errors.Is(err, ErrRequestNotFound) && !errors.Is(err, ErrRequestCompleted) {
+		return fmt.Errorf("failed to record an attempt at presentation request: %w", err)
+	}
+	return err
+}
+
+// stamp sets a zero o.Completed to now, and nil codes to none.
+func (r *Requests) stamp(o Outcome) Outcome {
 	if o.Completed.IsZero() {
 		o.Completed = r.now()
 	}
 	if o.Codes == nil {
 		o.Codes = []string{}
 	}
-	err := r.Store.Update(ctx, bucketRequests, id, func(old []byte) ([]byte, error) {
+	return o
+}
+
+// update changes the stored pending request id with fn, in one
+// compare-and-swap (fn may run more than once): ErrRequestNotFound, and
+// ErrRequestCompleted when the request has an outcome.
+func (r *Requests) update(ctx context.Context, id string, fn func(*Request)) error {
+	if !wellFormedID(id) {
+		return ErrRequestNotFound
+	}
+	return r.Store.Update(ctx, bucketRequests, id, func(old []byte) ([]byte, error) {
 		if old == nil {
 			return nil, ErrRequestNotFound
 		}
@@ -267,11 +330,7 @@ func (r *Requests) Complete(ctx context.Context, id string, o Outcome) error {
 		if req.Outcome != nil {
 			return nil, ErrRequestCompleted
 		}
-		req.Outcome = &o
+		fn(&req)
 		return json.Marshal(req)
 	})
-	if err != nil && !errors.Is(err, ErrRequestNotFound) && !errors.Is(err, ErrRequestCompleted) {
-		return fmt.Errorf("failed to complete presentation request: %w", err)
-	}
-	return err
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/credence/credence/did"
 )
 
 func checkPurpose(p string) error {
@@ -19,6 +21,21 @@ func checkPurpose(p string) error {
 		return inputErr("purpose", fmt.Sprintf("must be at most %d characters", MaxPurposeRunes))
 	case strings.ContainsFunc(p, unicode.IsControl):
 		return inputErr("purpose", "must not contain control characters")
+	}
+	return nil
+}
+
+// checkHolder accepts no holder ("") or a DID (no path, query or
+// fragment) of at most MaxHolderBytes.
+func checkHolder(h string) error {
+	if h == "" {
+		return nil
+	}
+	if len(h) > MaxHolderBytes {
+		return inputErr("holder", fmt.Sprintf("must be at most %d bytes", MaxHolderBytes))
+	}
+	if _, err := did.Parse(h); err != nil {
+		return inputErr("holder", "must be a DID such as did:key:z6Mk... (no path, query or fragment)")
 	}
 	return nil
 }

@@ -38,6 +38,8 @@ func licenseInput() RequestInput {
 	return RequestInput{Query: dcql(dcqlLicense), Purpose: "Credentialing for emergency medicine privileges"}
 }
 
+const testHolder = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
+
 func TestRequestCreateGet(t *testing.T) {
 	ctx := t.Context()
 	r, clk := newTestRequests(memkv.New())
@@ -76,6 +78,18 @@ func TestRequestCreateGet(t *testing.T) {
 	if other.ID == req.ID || other.Challenge == req.Challenge {
 		t.Error("two requests share an id or a challenge")
 	}
+	if got.Holder != "" || got.Attempts != 0 || got.LastAttempt != nil {
+		t.Errorf("a new request has holder %q, %d attempts, last %+v", got.Holder, got.Attempts, got.LastAttempt)
+	}
+	in := licenseInput()
+	in.Holder = testHolder
+	expecting, err := r.Create(ctx, "mercy-general", in)
+	if err != nil || expecting.Holder != testHolder {
+		t.Fatalf("Create with a holder = %+v, %v", expecting, err)
+	}
+	if got, err := r.Get(ctx, expecting.ID); err != nil || got.Holder != testHolder {
+		t.Errorf("Get of a request with a holder = %+v, %v", got, err)
+	}
 }
 
 func TestRequestCreateInvalid(t *testing.T) {
@@ -105,6 +119,13 @@ func TestRequestCreateInvalid(t *testing.T) {
 		{"mercy", in(func(i *RequestInput) { i.Domain = "hospital.example:99999" }), "domain"},
 		{"mercy", in(func(i *RequestInput) { i.Domain = "::1" }), "domain"},
 		{"mercy", in(func(i *RequestInput) { i.Domain = strings.Repeat("a.", 200) + "example" }), "domain"},
+		{"mercy", in(func(i *RequestInput) { i.Holder = "dr-smith" }), "holder"},
+		{"mercy", in(func(i *RequestInput) { i.Holder = "did:key:" }), "holder"},
+		{"mercy", in(func(i *RequestInput) { i.Holder = "DID:key:z6Mk" }), "holder"},
+		{"mercy", in(func(i *RequestInput) { i.Holder = testHolder + "#key-1" }), "holder"},
+		{"mercy", in(func(i *RequestInput) { i.Holder = "did:web:hospital.example/people" }), "holder"},
+		{"mercy", in(func(i *RequestInput) { i.Holder = testHolder + " " }), "holder"},
+		{"mercy", in(func(i *RequestInput) { i.Holder = "did:web:" + strings.Repeat("a", MaxHolderBytes) }), "holder"},
 	} {
 		_, err := r.Create(t.Context(), c.verifier, c.in)
 		var ie *InputError
@@ -164,13 +185,15 @@ func TestRequestDomains(t *testing.T) {
 
 func TestRequestInputJSON(t *testing.T) {
 	var in RequestInput
-	err := json.Unmarshal([]byte(`{"query": {"dcql_query": {"credentials": []}}, "ttl": "2h30m", "domain": "h.example", "purpose": "p"}`), &in)
-	if err != nil || in.TTL != 150*time.Minute || in.Domain != "h.example" || in.Purpose != "p" || string(in.Query.DCQL) != `{"credentials": []}` {
+	err := json.Unmarshal([]byte(`{"query": {"dcql_query": {"credentials": []}}, "ttl": "2h30m", "domain": "h.example", "purpose": "p",
+	  "holder": "`+testHolder+`"}`), &in)
+	if err != nil || in.TTL != 150*time.Minute || in.Domain != "h.example" || in.Purpose != "p" || string(in.Query.DCQL) != `{"credentials": []}` ||
+		in.Holder != testHolder {
 		t.Fatalf("Unmarshal = %+v, %v", in, err)
 	}
 	b, _ := json.Marshal(in)
 	var back RequestInput
-	if err := json.Unmarshal(b, &back); err != nil || back.TTL != in.TTL {
+	if err := json.Unmarshal(b, &back); err != nil || back.TTL != in.TTL || back.Holder != in.Holder {
 		t.Errorf("round trip %s = %+v, %v", b, back, err)
 	}
 	for _, bad := range []string{
@@ -211,6 +234,117 @@ func TestRequestComplete(t *testing.T) {
 	}
 	if err := r.Complete(ctx, randomID(), o); !errors.Is(err, ErrRequestNotFound) {
 		t.Errorf("Complete of an unknown id = %v", err)
+	}
+}
+
+// TestRequestAttempts: rejected answers are counted on a pending request,
+// the last one kept; they survive its completion, and a completed request
+// takes no more.
+func TestRequestAttempts(t *testing.T) {
+	ctx := t.Context()
+	r, clk := newTestRequests(memkv.New())
+	req, _ := r.Create(ctx, "mercy", licenseInput())
+	steps := []struct {
+		name    string
+		attempt bool // else Complete
+		o       Outcome
+		err     error
+		state   string
+		n       int
+		last    string // LastAttempt's first code
+	}{
+		{"first attempt", true, Outcome{Decision: Reject, Codes: []string{CodeSubjectMismatch}}, nil, RequestPending, 1, CodeSubjectMismatch},
+		{"second attempt", true, Outcome{Decision: Reject, Codes: []string{CodeQueryUnsatisfied}}, nil, RequestPending, 2, CodeQueryUnsatisfied},
+		{"the answer", false, Outcome{Verified: true, Decision: Accept}, nil, RequestCompleted, 2, CodeQueryUnsatisfied},
+		{"an attempt after the answer", true, Outcome{Decision: Reject, Codes: []string{CodeRevoked}}, ErrRequestCompleted, RequestCompleted, 2, CodeQueryUnsatisfied},
+	}
+	for _, s := range steps {
+		clk.Add(time.Second)
+		apply := r.Complete
+		if s.attempt {
+			apply = r.AddAttempt
+		}
+		err := apply(ctx, req.ID, s.o)
+		if !errors.Is(err, s.err) {
+			t.Fatalf("%s: %v, want %v", s.name, err, s.err)
+		}
+		got, err := r.Get(ctx, req.ID)
+		if err != nil || got.State != s.state || got.Attempts != s.n || got.LastAttempt == nil || got.LastAttempt.Codes[0] != s.last {
+			t.Fatalf("%s: %+v (last %+v), %v; want %s with %d attempts, the last %s", s.name, got, got.LastAttempt, err, s.state, s.n, s.last)
+		}
+		if s.err == nil && s.attempt && !got.LastAttempt.Completed.Equal(clk.Now()) {
+			t.Errorf("%s: the attempt's time %s, want now", s.name, got.LastAttempt.Completed)
+		}
+	}
+	if got, _ := r.Get(ctx, req.ID); got.Outcome == nil || got.Outcome.Decision != Accept {
+		t.Errorf("an attempt changed the outcome: %+v", got.Outcome)
+	}
+	if _, _, err := r.UseChallenge(ctx, req.Challenge); err != nil {
+		t.Errorf("attempts used the challenge: %v", err)
+	}
+	for _, id := range []string{randomID(), "nope"} {
+		if err := r.AddAttempt(ctx, id, Outcome{Decision: Reject}); !errors.Is(err, ErrRequestNotFound) {
+			t.Errorf("AddAttempt(%q) = %v", id, err)
+		}
+	}
+	fresh, _ := r.Create(ctx, "mercy", licenseInput())
+	if err := r.AddAttempt(ctx, fresh.ID, Outcome{Decision: Reject}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := r.Get(ctx, fresh.ID); got.LastAttempt.Codes == nil {
+		t.Error("an attempt without codes stored null codes")
+	}
+}
+
+// TestAttemptsRaceCompletion races attempts and completions of one request
+// over two stores sharing Redis: exactly one completion wins, every attempt
+// either counts (before it) or is ErrRequestCompleted, and nothing counted
+// is lost.
+func TestAttemptsRaceCompletion(t *testing.T) {
+	prefix := testredis.Prefix(t)
+	a, _ := newTestRequests(rediskv.New(testredis.Client(t), prefix))
+	b := &Requests{Store: rediskv.New(testredis.Client(t), prefix), Now: a.Now, BaseURL: a.BaseURL}
+	for round := range 3 {
+		req, err := a.Create(t.Context(), "mercy", licenseInput())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var counted, late, completed atomic.Int32
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range 40 {
+			r := a
+			if i%2 == 1 {
+				r = b
+			}
+			wg.Go(func() {
+				<-start
+				var err error
+				if i%10 == 0 {
+					if err = r.Complete(t.Context(), req.ID, Outcome{Verified: true, Decision: Accept}); err == nil {
+						completed.Add(1)
+					}
+				} else if err = r.AddAttempt(t.Context(), req.ID, Outcome{Decision: Reject}); err == nil {
+					counted.Add(1)
+				}
+				switch {
+				case errors.Is(err, ErrRequestCompleted):
+					late.Add(1)
+				case err != nil:
+					t.Errorf("round %d: %v", round, err)
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		got, err := a.Get(t.Context(), req.ID)
+		if err != nil || completed.Load() != 1 || got.State != RequestCompleted || got.Attempts != int(counted.Load()) ||
+			counted.Load()+late.Load()+completed.Load() != 40 {
+			t.Fatalf("round %d: %d completed, %d attempts counted, %d late; stored %+v, %v", round, completed.Load(), counted.Load(), late.Load(), got, err)
+		}
+		if (got.LastAttempt != nil) != (got.Attempts > 0) {
+			t.Errorf("round %d: %d attempts, last %+v", round, got.Attempts, got.LastAttempt)
+		}
 	}
 }
 

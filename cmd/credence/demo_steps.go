@@ -217,22 +217,28 @@ func (d *demo) answer(r demoRequest) (wallet.Presentation, error) {
 	return p, json.Unmarshal(b, &p)
 }
 
-// outcome reads the hospital's decision on request id.
+// outcome reads the hospital's decision on request id: its outcome or,
+// when the answer was rejected (which leaves the request pending), its last
+// attempt.
 func (d *demo) outcome(id string) (*verifier.Outcome, verifier.PresentationResult, error) {
 	var req verifier.Request
 	var res verifier.PresentationResult
 	if err := call(d.ctx, http.MethodGet, d.url("/verifier/requests/"+id), d.hospital.Token, nil, &req); err != nil {
 		return nil, res, fmt.Errorf("failed to read the hospital's decision: %w", err)
 	}
-	if req.Outcome == nil {
+	o := req.Outcome
+	if o == nil {
+		o = req.LastAttempt
+	}
+	if o == nil {
 		return nil, res, fmt.Errorf("request %s has no decision (%s)", id, req.State)
 	}
-	if len(req.Outcome.Result) > 0 {
-		if err := json.Unmarshal(req.Outcome.Result, &res); err != nil {
+	if len(o.Result) > 0 {
+		if err := json.Unmarshal(o.Result, &res); err != nil {
 			return nil, res, err
 		}
 	}
-	return req.Outcome, res, nil
+	return o, res, nil
 }
 
 type demoCheck struct {

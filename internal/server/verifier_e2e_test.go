@@ -10,6 +10,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -48,6 +50,8 @@ type e2e struct {
 	t    *testing.T
 	base string
 	eng  *secure.Engine
+	// views are the bodies of GET /verifier/requests/{id} that respond read.
+	views [][]byte
 }
 
 func (e *e2e) post(path, token string, body any, want int) []byte {
@@ -94,10 +98,19 @@ type requestOut struct {
 // DEA registration.
 func (e *e2e) ask(token string) requestOut {
 	e.t.Helper()
+	return e.askFor(token, "")
+}
+
+// askFor is ask for the holder whose DID is holder ("": anyone).
+func (e *e2e) askFor(token, holder string) requestOut {
+	e.t.Helper()
 	q := map[string]any{"query": map[string]any{"dcql_query": map[string]any{"credentials": []any{
 		map[string]any{"id": "license", "format": "ldp_vc", "meta": map[string]any{"type_values": []any{[]any{"MedicalLicenseCredential"}}}},
 		map[string]any{"id": "dea", "format": "ldp_vc", "meta": map[string]any{"type_values": []any{[]any{"DEARegistrationCredential"}}}},
 	}}}}
+	if holder != "" {
+		q["holder"] = holder
+	}
 	var r requestOut
 	if err := json.Unmarshal(e.post("/verifier/requests", token, q, http.StatusCreated), &r); err != nil || r.Challenge == "" {
 		e.t.Fatalf("request: %v %+v", err, r)
@@ -117,15 +130,58 @@ func (e *e2e) present(holder *synth.Provider, r requestOut, creds ...any) any {
 }
 
 // respond posts the holder's presentation and returns the hospital's view
-// of the outcome.
-func (e *e2e) respond(token string, r requestOut, vp any, want int) outcome {
+// of the request.
+func (e *e2e) respond(token string, r requestOut, vp any, want int) requestView {
 	e.t.Helper()
 	e.post("/verifier/requests/"+r.ID+"/response", "", map[string]any{"verifiablePresentation": vp}, want)
-	var got struct{ Outcome outcome }
-	if err := json.Unmarshal(e.get("/verifier/requests/"+r.ID, token), &got); err != nil {
+	var got requestView
+	b := e.get("/verifier/requests/"+r.ID, token)
+	if err := json.Unmarshal(b, &got); err != nil {
 		e.t.Fatal(err)
 	}
-	return got.Outcome
+	e.views = append(e.views, b)
+	return got
+}
+
+// checkViews validates the request views respond read (with attempts, last
+// attempts, an expected holder) against openapi.json.
+func (e *e2e) checkViews() {
+	e.t.Helper()
+	samples := make([]responseSample, 0, len(e.views))
+	for _, b := range e.views {
+		samples = append(samples, responseSample{What: "a hospital's view of its request", Path: "/verifier/requests/{id}",
+			Method: "get", Status: "200", Media: "application/json", Body: b})
+	}
+	file := filepath.Join(e.t.TempDir(), "views.json")
+	if err := os.WriteFile(file, []byte(mustJSON(e.t, samples)), 0o600); err != nil {
+		e.t.Fatal(err)
+	}
+	doc, _ := filepath.Abs("openapi.json")
+	if got := runOpenAPIValidator(e.t, "--responses", doc, file); len(got) != 1 || !got[0].Valid || got[0].Schemas != len(samples) {
+		e.t.Errorf("request views that do not match openapi.json: %+v", got)
+	}
+}
+
+// requestView is the hospital's view of a request.
+type requestView struct {
+	State, Holder        string
+	Attempts             int
+	Outcome, LastAttempt *outcome
+}
+
+// answered is the request's outcome (the zero outcome when it has none).
+func (v requestView) answered() outcome {
+	if v.Outcome == nil {
+		return outcome{}
+	}
+	return *v.Outcome
+}
+
+// attempted reports whether the request is pending after one rejected
+// attempt with code.
+func (v requestView) attempted(code string) bool {
+	return v.State == "pending" && v.Outcome == nil && v.Attempts == 1 && v.LastAttempt != nil &&
+		v.LastAttempt.Decision == "reject" && !v.LastAttempt.Verified && v.LastAttempt.has(code)
 }
 
 type outcome struct {
@@ -188,12 +244,20 @@ func hospitalScenario(t *testing.T, base string) {
 	e.post("/verifier/requests/"+r.ID+"/response", "", map[string]any{"verifiablePresentation": "x"}, http.StatusBadRequest)
 	elsewhere := r
 	elsewhere.Domain = "attacker.example"
-	if o := e.respond(hosp.Token, r, e.present(doc, elsewhere, txLicense, deaReg), http.StatusUnprocessableEntity); o.Decision != "" {
-		t.Fatalf("a presentation bound to another domain answered the request: %+v", o)
+	if v := e.respond(hosp.Token, r, e.present(doc, elsewhere, txLicense, deaReg), http.StatusUnprocessableEntity); v.State != "pending" || v.Outcome != nil || v.Attempts != 0 {
+		t.Fatalf("a presentation bound to another domain answered the request: %+v", v)
+	}
+	// An attacker signs a presentation bound to the request (the
+	// clinician's credentials, copied) with a did:key of their own: it is
+	// rejected and counted as an attempt, and the request stays open for
+	// the clinician, with its challenge unused.
+	attacker := g.Provider()
+	if v := e.respond(hosp.Token, r, e.present(attacker, r, txLicense, deaReg), http.StatusUnprocessableEntity); !v.attempted("SUBJECT_MISMATCH") {
+		t.Fatalf("the attacker's own presentation: %+v (last attempt %+v)", v, v.LastAttempt)
 	}
 	vp := e.present(doc, r, txLicense, deaReg)
-	if o := e.respond(hosp.Token, r, vp, http.StatusOK); o.Decision != "accept" || !o.Verified {
-		t.Fatalf("the TX clinician: %+v", o)
+	if v := e.respond(hosp.Token, r, vp, http.StatusOK); v.State != "completed" || v.answered().Decision != "accept" || !v.answered().Verified || v.Attempts != 1 {
+		t.Fatalf("the TX clinician: %+v (outcome %+v)", v, v.Outcome)
 	}
 	// The same presentation again: its challenge was used.
 	resp, b := do(t, "POST", base+"/verifier/requests/"+r.ID+"/response", "", mustJSON(t, map[string]any{"verifiablePresentation": vp}))
@@ -207,21 +271,30 @@ func hospitalScenario(t *testing.T, base string) {
 		t.Fatalf("a replayed presentation through /presentations/verify: %d %s", resp.StatusCode, b)
 	}
 
-	// A CA license presented in TX.
+	// A CA license presented in TX: a rejected attempt, the request stays
+	// open.
 	r = e.ask(hosp.Token)
-	if o := e.respond(hosp.Token, r, e.present(doc, r, caLicense, deaReg), http.StatusUnprocessableEntity); !o.has("NO_LICENSE_IN_PRACTICE_STATE") || o.Decision != "reject" {
-		t.Fatalf("a CA license in TX: %+v", o)
+	if v := e.respond(hosp.Token, r, e.present(doc, r, caLicense, deaReg), http.StatusUnprocessableEntity); !v.attempted("NO_LICENSE_IN_PRACTICE_STATE") {
+		t.Fatalf("a CA license in TX: %+v (last attempt %+v)", v, v.LastAttempt)
 	}
 	// A TX license signed by the CA board.
 	r = e.ask(hosp.Token)
-	if o := e.respond(hosp.Token, r, e.present(doc, r, forged, deaReg), http.StatusUnprocessableEntity); !o.has("ISSUER_NOT_RECOGNIZED") {
-		t.Fatalf("a TX license by the CA board: %+v", o)
+	if v := e.respond(hosp.Token, r, e.present(doc, r, forged, deaReg), http.StatusUnprocessableEntity); !v.attempted("ISSUER_NOT_RECOGNIZED") {
+		t.Fatalf("a TX license by the CA board: %+v (last attempt %+v)", v, v.LastAttempt)
 	}
-	// Someone else presents the clinician's credentials.
+	// The front desk expects the clinician: someone else's presentation is
+	// not an answer (not even an attempt), and the clinician's is.
 	other := g.Provider()
-	r = e.ask(hosp.Token)
-	if o := e.respond(hosp.Token, r, e.present(other, r, txLicense, deaReg), http.StatusUnprocessableEntity); !o.has("SUBJECT_MISMATCH") {
-		t.Fatalf("a presentation by someone else: %+v", o)
+	r = e.askFor(hosp.Token, doc.DID)
+	if v := e.respond(hosp.Token, r, e.present(other, r, txLicense, deaReg), http.StatusUnprocessableEntity); v.State != "pending" || v.Attempts != 0 ||
+		v.Outcome != nil || v.Holder != doc.DID {
+		t.Fatalf("a presentation by someone else than the expected holder: %+v", v)
+	}
+	if object := e.get("/verifier/requests/"+r.ID+"/object", ""); strings.Contains(string(object), doc.DID) {
+		t.Errorf("the request object names the expected holder: %s", object)
+	}
+	if v := e.respond(hosp.Token, r, e.present(doc, r, txLicense, deaReg), http.StatusOK); v.State != "completed" || v.answered().Decision != "accept" {
+		t.Fatalf("the expected holder: %+v (outcome %+v)", v, v.Outcome)
 	}
 
 	// The hospital watches the TX license; the board revokes it.
@@ -240,15 +313,19 @@ func hospitalScenario(t *testing.T, base string) {
 		t.Fatalf("webhook event %v", ev)
 	}
 	r = e.ask(hosp.Token)
-	if o := e.respond(hosp.Token, r, e.present(doc, r, txLicense, deaReg), http.StatusUnprocessableEntity); !o.has("CREDENTIAL_REVOKED") {
-		t.Fatalf("the revoked license: %+v", o)
+	if v := e.respond(hosp.Token, r, e.present(doc, r, txLicense, deaReg), http.StatusUnprocessableEntity); !v.attempted("CREDENTIAL_REVOKED") {
+		t.Fatalf("the revoked license: %+v (last attempt %+v)", v, v.LastAttempt)
 	}
 	// Every decision is in the hospital's audit chain, and the chain verifies.
 	chain := e.get("/verifier/audit", hosp.Token)
 	rep, err := audit.Verify(bytes.NewReader(chain), nil)
-	if err != nil || rep.Signed.IsZero() || rep.Size < 7 {
+	if err != nil || rep.Signed.IsZero() || rep.Size < 10 {
 		t.Fatalf("the hospital's audit export: %+v, %v", rep, err)
 	}
+	if !strings.Contains(string(chain), "PRESENTATION_HOLDER_UNEXPECTED") {
+		t.Error("the audit log does not record the presentation by someone else than the expected holder")
+	}
+	e.checkViews()
 	if strings.Contains(string(chain), doc.NPI) || strings.Contains(string(chain), doc.Family) {
 		t.Error("the audit log holds the clinician's NPI or name")
 	}

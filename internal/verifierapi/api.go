@@ -73,24 +73,29 @@ func (a *API) Routes(public, tenant, admin gin.IRoutes) {
 // Answer is a holder's response to a presentation request, verified and
 // not yet recorded (API.Check).
 type Answer struct {
-	// Bound is whether the presentation's own proof verified with the
-	// request's challenge and domain: only then does it answer the request
-	// (consume its challenge and complete it). Anyone who sees the request
-	// could post something else; that is recorded and refused, and the
-	// request stays open for its holder.
+	// Bound is whether the presentation answers the request: its own proof
+	// verified with the request's challenge and domain and, when the
+	// request names a holder, that holder signed it. Anyone who sees the
+	// request could post something else; that is recorded and refused, and
+	// the request stays open for its holder. A bound answer completes the
+	// request (and consumes its challenge) when its Outcome is accept or
+	// review; a rejected one is counted as an attempt.
 	Bound bool
 	// Status and Body are the HTTP answer to the holder.
 	Status int
 	Body   any
-	// Outcome is what the request stores when Bound.
+	// Outcome is what the request stores when Bound: its outcome, or its
+	// last attempt.
 	Outcome verifier.Outcome
 	// Decision, when set, goes to the audit log (Record) before the answer.
 	Decision *Decision
 }
 
 // Check is verifierapi.Requests' Check: it verifies a holder's response
-// to req (proof with the request's challenge and domain, holder binding,
-// query, rules), without side effects.
+// to req (proof with the request's challenge and domain, the holder the
+// request expects, holder binding, query, rules), without side effects. A
+// presentation signed by another holder than req.Holder is rejected with
+// verifier.CodeHolderUnexpected and is not Bound.
 func (a *API) Check(ctx context.Context, req *verifier.Request, raw json.RawMessage) Answer {
 	input, err := secure.ParseInput(raw)
 	if err != nil {
@@ -105,6 +110,9 @@ func (a *API) Check(ctx context.Context, req *verifier.Request, raw json.RawMess
 	}
 	res := a.Verifier.VerifyPresentation(ctx, input, verifier.PresentationOptions{Options: verifier.Options{Policy: policy},
 		Challenge: req.Challenge, Domain: req.Domain, Query: &req.Query})
+	if res.Bound && req.Holder != "" && res.Holder != req.Holder {
+		unexpectedHolder(res)
+	}
 	body, _ := json.Marshal(res)
 	return Answer{
 		Bound:  res.Bound,
@@ -116,6 +124,24 @@ func (a *API) Check(ctx context.Context, req *verifier.Request, raw json.RawMess
 		Decision: &Decision{Tenant: req.Verifier, Requester: Anonymous, Request: req.ID, Kind: "presentation", Inputs: [][]byte{raw},
 			Result: res.Result, Credentials: res.Credentials, Holder: res.Holder},
 	}
+}
+
+// unexpectedHolder rejects a presentation signed by another holder than
+// the request expects: it does not answer the request.
+func unexpectedHolder(res *verifier.PresentationResult) {
+	r := res.Result
+	r.Errors = append(r.Errors, verifier.Problem{Code: verifier.CodeHolderUnexpected, Check: verifier.CheckHolder,
+		Message: res.Holder + " signed the presentation; the request expects another holder"})
+	if !slices.Contains(r.Checks, verifier.CheckHolder) {
+		r.Checks = append(r.Checks, verifier.CheckHolder)
+	}
+	i := slices.IndexFunc(r.Results, func(c verifier.CheckResult) bool { return c.Name == verifier.CheckHolder })
+	if i < 0 {
+		r.Results = append(r.Results, verifier.CheckResult{Name: verifier.CheckHolder})
+	} else {
+		r.Results[i].Passed = false
+	}
+	r.Verified, r.Decision, res.Bound = false, verifier.Reject, false
 }
 
 // RecordAnswer is verifierapi.Requests' Record: the answer's decision to

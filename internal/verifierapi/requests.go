@@ -25,12 +25,35 @@ import (
 // unsigned JSON, not an OpenID4VP request object (a signed JWT), so it is
 // not dressed up as an openid4vp:// URI. The holder's wallet fetches the
 // object (query, challenge, domain, purpose, expiry, response_uri) and
-// posts {"verifiablePresentation": ...} to response_uri, once: the
-// request's challenge is consumed by the first response whose proof carries
-// it (and the request's domain), and any later one is answered 409 with an RFC 9457 problem of type
-// urn:credence:problem:presentation-replayed carrying
-// "code": "PRESENTATION_REPLAYED". The tenant reads the state and outcome
-// with GET /verifier/requests/{id}.
+// posts {"verifiablePresentation": ...} to response_uri. The tenant reads
+// the state and outcome with GET /verifier/requests/{id}.
+//
+// # Answers
+//
+// Anyone who sees the qr can post to response_uri, and can sign a
+// presentation for the request's challenge and domain with a key of their
+// own, so a response changes the request only when it can be the
+// holder's:
+//
+//   - Bound (its own proof carries the request's challenge and domain, and
+//     the holder the request names, if any, signed it), and accepted or
+//     reviewed: it consumes the challenge and completes the request with
+//     its outcome. Any later response is answered 409 with an
+//     RFC 9457 problem of type urn:credence:problem:presentation-replayed
+//     carrying "code": "PRESENTATION_REPLAYED".
+//   - Rejected, and bound: an attempt. The holder is answered 422
+//     {"verified":false,"decision":"reject"}; the request counts it
+//     ("attempts") and keeps its outcome ("lastAttempt") for the tenant to
+//     see, and stays pending with its challenge unused, so nobody can turn
+//     the holder away by answering first. An attempt that comes after the
+//     request was completed is a replay (409).
+//   - Anything else (malformed, unsigned, bound to another challenge or
+//     domain) is answered and changes nothing. So is a presentation signed
+//     by another DID than the holder the request names ("holder", optional,
+//     never in the request object): 422, recorded with the code
+//     PRESENTATION_HOLDER_UNEXPECTED, not an attempt.
+//
+// Every response that could be verified is recorded in the audit log.
 
 // Body limits of the request routes. A holder's response may exceed the
 // server's default body limit: mount httpx.LimitBody with
@@ -54,8 +77,9 @@ type Requests struct {
 	// Record, when set, appends an answer's decision to the audit log; an
 	// answer that cannot be recorded is answered 500 (API.RecordAnswer).
 	Record func(ctx context.Context, ans Answer) error
-	// Refused, when set, records a presentation refused before it was
-	// verified (a replay of a completed request) in the audit log.
+	// Refused, when set, records a presentation refused as a replay (a
+	// response to a completed request, or a rejected one whose request was
+	// completed while it was verified) in the audit log.
 	Refused func(ctx context.Context, req *verifier.Request, presentation json.RawMessage, code string) error
 	Log     *slog.Logger
 }
@@ -221,25 +245,19 @@ type responseBody struct {
 }
 
 // respond takes the holder's presentation: the request must be pending and
-// Check verifies it. A presentation whose own proof carries the request's
-// challenge and domain (Answer.Bound) consumes the challenge, is recorded,
-// and completes the request with its outcome. Anything else (malformed,
-// unsigned, signed for another challenge or domain) is recorded when it
-// could be verified and answered, and changes nothing: whoever sees the
-// request's URL cannot close it before its holder answers.
+// Check verifies it. Only a bound answer (Answer.Bound: its own proof
+// carries the request's challenge and domain, signed by the holder the
+// request names, if any) changes the request: accepted or reviewed, it
+// consumes the challenge, is recorded, and completes the request with its
+// outcome; rejected, it is counted as an attempt and recorded, and the
+// request stays pending. Anything else (malformed, unsigned, signed for
+// another challenge or domain, or by an unexpected holder) is recorded when
+// it could be verified and answered, and changes nothing: whoever sees the
+// request's URL can neither close it nor use up its challenge before its
+// holder answers.
 func (a *Requests) respond(c *gin.Context) {
-	raw, ok := readJSONObject(c, a.Log, MaxResponseBytes)
+	vp, ok := readResponse(c, a.Log)
 	if !ok {
-		return
-	}
-	var body responseBody
-	if err := strictDecode(raw, &body); err != nil {
-		httpx.WriteProblem(c, httpx.BadRequest("invalid response: "+err.Error()))
-		return
-	}
-	vp := bytes.TrimSpace(body.VerifiablePresentation)
-	if len(vp) == 0 || vp[0] != '{' && vp[0] != '"' {
-		httpx.WriteProblem(c, httpx.BadRequest("verifiablePresentation must be a presentation object or a compact token string"))
 		return
 	}
 	ctx := c.Request.Context()
@@ -257,33 +275,16 @@ func (a *Requests) respond(c *gin.Context) {
 		return
 	}
 	ans := a.Check(ctx, req, vp)
-	if ans.Bound {
-		_, id, err := a.Requests.UseChallenge(ctx, req.Challenge)
-		switch {
-		case errors.Is(err, verifier.ErrReplay):
-			a.refuseReplay(c, req, vp) // another response answered it meanwhile
-			return
-		case err == nil && id != req.ID:
-			err = errors.New("the challenge of request " + req.ID + " belongs to request " + id)
-			fallthrough
-		case err != nil:
-			a.fail(c, err)
-			return
-		}
+	switch {
+	case !ans.Bound:
+		a.record(ctx, &ans)
+	case ans.Outcome.Decision == verifier.Accept || ans.Outcome.Decision == verifier.Review:
+		ok = a.complete(c, req, vp, &ans)
+	default:
+		ok = a.attempt(c, req, vp, &ans)
 	}
-	if a.Record != nil {
-		if err := a.Record(ctx, ans); err != nil {
-			a.Log.ErrorContext(ctx, "failed to record a decision in the audit log", "err", err)
-			p := httpx.NewProblem(http.StatusInternalServerError, "internal", "Internal error", "the decision could not be recorded")
-			ans.Status, ans.Body = p.Status, p
-			ans.Outcome = verifier.Outcome{Decision: verifier.Reject, Completed: time.Now().UTC()}
-		}
-	}
-	if ans.Bound {
-		if err := a.Requests.Complete(context.WithoutCancel(ctx), req.ID, ans.Outcome); err != nil {
-			httpx.Error(c, a.Log, err)
-			return
-		}
+	if !ok {
+		return
 	}
 	if p, ok := ans.Body.(*httpx.Problem); ok {
 		httpx.WriteProblem(c, p)
@@ -291,6 +292,85 @@ func (a *Requests) respond(c *gin.Context) {
 	}
 	c.Header("Cache-Control", "no-store")
 	httpx.JSON(c, ans.Status, "application/json", ans.Body)
+}
+
+// readResponse reads the holder's {"verifiablePresentation": ...},
+// answering 400 or 413 when it is not one.
+func readResponse(c *gin.Context, log *slog.Logger) (json.RawMessage, bool) {
+	raw, ok := readJSONObject(c, log, MaxResponseBytes)
+	if !ok {
+		return nil, false
+	}
+	var body responseBody
+	if err := strictDecode(raw, &body); err != nil {
+		httpx.WriteProblem(c, httpx.BadRequest("invalid response: "+err.Error()))
+		return nil, false
+	}
+	vp := bytes.TrimSpace(body.VerifiablePresentation)
+	if len(vp) == 0 || vp[0] != '{' && vp[0] != '"' {
+		httpx.WriteProblem(c, httpx.BadRequest("verifiablePresentation must be a presentation object or a compact token string"))
+		return nil, false
+	}
+	return vp, true
+}
+
+// complete answers req with an accepted or reviewed answer: it consumes the
+// challenge (409 when another answer did first), records the answer and
+// stores its outcome. False when it answered the holder itself.
+func (a *Requests) complete(c *gin.Context, req *verifier.Request, vp json.RawMessage, ans *Answer) bool {
+	ctx := c.Request.Context()
+	_, id, err := a.Requests.UseChallenge(ctx, req.Challenge)
+	switch {
+	case errors.Is(err, verifier.ErrReplay):
+		a.refuseReplay(c, req, vp) // another response answered it meanwhile
+		return false
+	case err == nil && id != req.ID:
+		err = errors.New("the challenge of request " + req.ID + " belongs to request " + id)
+		fallthrough
+	case err != nil:
+		a.fail(c, err)
+		return false
+	}
+	a.record(ctx, ans)
+	if err := a.Requests.Complete(context.WithoutCancel(ctx), req.ID, ans.Outcome); err != nil {
+		httpx.Error(c, a.Log, err)
+		return false
+	}
+	return true
+}
+
+// attempt counts a rejected answer in req, which stays pending with its
+// challenge unused, and records it; an attempt that comes after the request
+// was answered is refused as a replay (409). False when it answered the
+// holder itself.
+func (a *Requests) attempt(c *gin.Context, req *verifier.Request, vp json.RawMessage, ans *Answer) bool {
+	ctx := c.Request.Context()
+	err := a.Requests.AddAttempt(ctx, req.ID, ans.Outcome)
+	if errors.Is(err, verifier.ErrRequestCompleted) {
+		a.refuseReplay(c, req, vp)
+		return false
+	}
+	if err != nil {
+		a.fail(c, err)
+		return false
+	}
+	a.record(ctx, ans)
+	return true
+}
+
+// record appends the answer's decision to the audit log. When it cannot,
+// the holder is answered 500 (and an answer that completes the request
+// stores a bare rejection as its outcome).
+func (a *Requests) record(ctx context.Context, ans *Answer) {
+	if a.Record == nil {
+		return
+	}
+	if err := a.Record(ctx, *ans); err != nil {
+		a.Log.ErrorContext(ctx, "failed to record a decision in the audit log", "err", err)
+		p := httpx.NewProblem(http.StatusInternalServerError, "internal", "Internal error", "the decision could not be recorded")
+		ans.Status, ans.Body = p.Status, p
+		ans.Outcome = verifier.Outcome{Decision: verifier.Reject, Completed: time.Now().UTC()}
+	}
 }
 
 // refuseReplay answers (and records) a response to an answered request.
