@@ -33,10 +33,16 @@ func (e *Engine) verifyDI(ctx context.Context, doc map[string]any, keys vc.KeyRe
 	return nil, fmt.Errorf("%w: none of the %d proofs is by a key of the issuer %s", vc.ErrKey, len(res.Proofs), issuer)
 }
 
-// controller is the DID of a verification method id (the DID URL without
-// its fragment, query and path).
+// controller is the controller of a verification method id: for a DID URL,
+// the DID (without its fragment, query and path); for another URL (a
+// controlled identifier document's, such as https://example.com/issuer#key-1),
+// the URL without its fragment.
 func controller(vm string) string {
-	if i := strings.IndexAny(vm, "#?/"); i >= 0 {
+	seps := "#"
+	if strings.HasPrefix(vm, "did:") {
+		seps = "#?/"
+	}
+	if i := strings.IndexAny(vm, seps); i >= 0 {
 		return vm[:i]
 	}
 	return vm
