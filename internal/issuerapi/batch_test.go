@@ -10,8 +10,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -89,14 +87,7 @@ func postBatch(t *testing.T, u string, body io.Reader) (*http.Response, []batchL
 // testNow), on one line.
 func licenseLine(t *testing.T) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "issuer", "testdata", "medical-license.vc.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var c map[string]any
-	if err := json.Unmarshal(b, &c); err != nil {
-		t.Fatal(err)
-	}
+	c := sampleLicense(t)
 	line, _ := json.Marshal(map[string]any{"credential": map[string]any{
 		"@context": []any{vc.ContextV2, healthcare.ContextURL}, "type": []any{vc.TypeCredential, healthcare.MedicalLicense},
 		"credentialSubject": c["credentialSubject"]}})

@@ -138,7 +138,8 @@ func call(t *testing.T, method, u, ctype, body string, hdr map[string]string, ou
 	return res
 }
 
-func licenseTemplate(t *testing.T, extra string) string {
+// sampleLicense is the issuer package's sample license credential.
+func sampleLicense(t *testing.T) map[string]any {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("..", "..", "issuer", "testdata", "medical-license.vc.json"))
 	if err != nil {
@@ -148,7 +149,12 @@ func licenseTemplate(t *testing.T, extra string) string {
 	if err := json.Unmarshal(b, &c); err != nil {
 		t.Fatal(err)
 	}
-	subject := c["credentialSubject"].(map[string]any)
+	return c
+}
+
+func licenseTemplate(t *testing.T, extra string) string {
+	t.Helper()
+	subject := sampleLicense(t)["credentialSubject"].(map[string]any)
 	delete(subject, "id")
 	body, _ := json.Marshal(map[string]any{"credential": map[string]any{
 		"@context": []any{vc.ContextV2, healthcare.ContextURL}, "type": []any{vc.TypeCredential, healthcare.MedicalLicense},
