@@ -301,42 +301,29 @@ func TestRequestAttempts(t *testing.T) {
 // either counts (before it) or is ErrRequestCompleted, and nothing counted
 // is lost.
 func TestAttemptsRaceCompletion(t *testing.T) {
-	prefix := testredis.Prefix(t)
-	a, _ := newTestRequests(rediskv.New(testredis.Client(t), prefix))
-	b := &Requests{Store: rediskv.New(testredis.Client(t), prefix), Now: a.Now, BaseURL: a.BaseURL}
+	a, b := twoProcesses(t)
 	for round := range 3 {
 		req, err := a.Create(t.Context(), "mercy", licenseInput())
 		if err != nil {
 			t.Fatal(err)
 		}
 		var counted, late, completed atomic.Int32
-		var wg sync.WaitGroup
-		start := make(chan struct{})
-		for i := range 40 {
-			r := a
-			if i%2 == 1 {
-				r = b
+		race(40, a, b, func(i int, r *Requests) {
+			var err error
+			if i%10 == 0 {
+				if err = r.Complete(t.Context(), req.ID, Outcome{Verified: true, Decision: Accept}); err == nil {
+					completed.Add(1)
+				}
+			} else if err = r.AddAttempt(t.Context(), req.ID, Outcome{Decision: Reject}); err == nil {
+				counted.Add(1)
 			}
-			wg.Go(func() {
-				<-start
-				var err error
-				if i%10 == 0 {
-					if err = r.Complete(t.Context(), req.ID, Outcome{Verified: true, Decision: Accept}); err == nil {
-						completed.Add(1)
-					}
-				} else if err = r.AddAttempt(t.Context(), req.ID, Outcome{Decision: Reject}); err == nil {
-					counted.Add(1)
-				}
-				switch {
-				case errors.Is(err, ErrRequestCompleted):
-					late.Add(1)
-				case err != nil:
-					t.Errorf("round %d: %v", round, err)
-				}
-			})
-		}
-		close(start)
-		wg.Wait()
+			switch {
+			case errors.Is(err, ErrRequestCompleted):
+				late.Add(1)
+			case err != nil:
+				t.Errorf("round %d: %v", round, err)
+			}
+		})
 		got, err := a.Get(t.Context(), req.ID)
 		if err != nil || completed.Load() != 1 || got.State != RequestCompleted || got.Attempts != int(counted.Load()) ||
 			counted.Load()+late.Load()+completed.Load() != 40 {
@@ -434,41 +421,55 @@ func TestSweep(t *testing.T) {
 // stores with their own Redis clients (two processes sharing Redis), to
 // consume one challenge: exactly one wins, the others see ErrReplay.
 func TestUseChallengeOnceAcrossProcesses(t *testing.T) {
-	prefix := testredis.Prefix(t)
-	a, _ := newTestRequests(rediskv.New(testredis.Client(t), prefix))
-	b := &Requests{Store: rediskv.New(testredis.Client(t), prefix), Now: a.Now, BaseURL: a.BaseURL}
+	a, b := twoProcesses(t)
 	for round := range 3 {
 		req, err := a.Create(t.Context(), "mercy", licenseInput())
 		if err != nil {
 			t.Fatal(err)
 		}
 		var wins, replays atomic.Int32
-		var wg sync.WaitGroup
-		start := make(chan struct{})
-		for i := range 50 {
-			r := a
-			if i%2 == 1 {
-				r = b
+		race(50, a, b, func(_ int, r *Requests) {
+			_, id, err := r.UseChallenge(t.Context(), req.Challenge)
+			switch {
+			case err == nil && id == req.ID:
+				wins.Add(1)
+			case errors.Is(err, ErrReplay):
+				replays.Add(1)
+			default:
+				t.Errorf("UseChallenge: %q, %v", id, err)
 			}
-			wg.Go(func() {
-				<-start
-				_, id, err := r.UseChallenge(t.Context(), req.Challenge)
-				switch {
-				case err == nil && id == req.ID:
-					wins.Add(1)
-				case errors.Is(err, ErrReplay):
-					replays.Add(1)
-				default:
-					t.Errorf("UseChallenge: %q, %v", id, err)
-				}
-			})
-		}
-		close(start)
-		wg.Wait()
+		})
 		if wins.Load() != 1 || replays.Load() != 49 {
 			t.Fatalf("round %d: %d wins and %d replays, want 1 and 49", round, wins.Load(), replays.Load())
 		}
 	}
+}
+
+// twoProcesses is two Requests on one Redis prefix, each with its own
+// client: two processes sharing Redis.
+func twoProcesses(t *testing.T) (a, b *Requests) {
+	prefix := testredis.Prefix(t)
+	a, _ = newTestRequests(rediskv.New(testredis.Client(t), prefix))
+	return a, &Requests{Store: rediskv.New(testredis.Client(t), prefix), Now: a.Now, BaseURL: a.BaseURL}
+}
+
+// race runs fn(i, r) for i in [0, n) at once, r alternating between a and b,
+// and waits for all of them.
+func race(n int, a, b *Requests, fn func(i int, r *Requests)) {
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		r := a
+		if i%2 == 1 {
+			r = b
+		}
+		wg.Go(func() {
+			<-start
+			fn(i, r)
+		})
+	}
+	close(start)
+	wg.Wait()
 }
 
 func TestRequestsOnRedis(t *testing.T) {
