@@ -50,28 +50,8 @@ func newVerifyEnv(t *testing.T) *verifyEnv {
 	env.board = keySigner(t, ed25519.NewKeyFromSeed(bytes.Repeat([]byte{3}, 32)))
 	env.doc = synth.New(11, synth.WithNow(verifyNow), synth.WithKeys()).Provider()
 
-	tenants := &verifier.Tenants{Store: memkv.New(), Tokens: nopTokens{}}
-	_, _, err := tenants.Create(t.Context(), verifier.TenantInput{ID: "hosp-tx", Name: "Houston General", Policy: verifier.PolicyConfig{
-		Rules: true, PracticeState: "TX",
-		TrustedIssuers: []verifier.TrustedIssuer{{Issuer: controller(env.board), Types: []string{healthcare.MedicalLicense}, Jurisdictions: []string{"TX"}}},
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	api := &API{
-		Verifier: &verifier.Verifier{Engine: env.eng, Keys: vc.DIDKeys{Resolver: did.NewResolver()}, Skew: time.Minute,
-			Now: func() time.Time { return verifyNow }},
-		Tenants:  tenants,
-		Requests: &verifier.Requests{Store: memkv.New(), BaseURL: testBase + "/"},
-		Log:      slog.New(slog.DiscardHandler),
-		FHIR:     verifier.FHIROptions{Watchable: true},
-		Record: func(_ context.Context, d Decision) error {
-			env.mu.Lock()
-			defer env.mu.Unlock()
-			env.decisions = append(env.decisions, d)
-			return nil
-		},
-	}
+	api := env.hospitalAPI(t, &verifier.Requests{Store: memkv.New(), BaseURL: testBase + "/"})
+	api.FHIR = verifier.FHIROptions{Watchable: true}
 	e := gin.New()
 	e.Use(httpx.RequestIDs())
 	public := e.Group("", func(c *gin.Context) {
@@ -82,6 +62,34 @@ func newVerifyEnv(t *testing.T) *verifyEnv {
 	api.Routes(public, e.Group("/tenant"), e.Group("/admin"))
 	env.engine = e
 	return env
+}
+
+// hospitalAPI is an API whose one tenant, hosp-tx (Houston General), runs
+// the hospital's rules in TX and trusts env's board for TX licenses; its
+// verifier's clock is verifyNow, and its decisions go to env.decisions.
+func (env *verifyEnv) hospitalAPI(t *testing.T, requests *verifier.Requests) *API {
+	t.Helper()
+	tenants := &verifier.Tenants{Store: memkv.New(), Tokens: nopTokens{}}
+	_, _, err := tenants.Create(t.Context(), verifier.TenantInput{ID: "hosp-tx", Name: "Houston General", Policy: verifier.PolicyConfig{
+		Rules: true, PracticeState: "TX",
+		TrustedIssuers: []verifier.TrustedIssuer{{Issuer: controller(env.board), Types: []string{healthcare.MedicalLicense}, Jurisdictions: []string{"TX"}}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &API{
+		Verifier: &verifier.Verifier{Engine: env.eng, Keys: vc.DIDKeys{Resolver: did.NewResolver()}, Skew: time.Minute,
+			Now: func() time.Time { return verifyNow }},
+		Tenants:  tenants,
+		Requests: requests,
+		Log:      slog.New(slog.DiscardHandler),
+		Record: func(_ context.Context, d Decision) error {
+			env.mu.Lock()
+			defer env.mu.Unlock()
+			env.decisions = append(env.decisions, d)
+			return nil
+		},
+	}
 }
 
 type nopTokens struct{}

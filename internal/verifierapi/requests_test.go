@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/credence/credence/did"
 	"github.com/credence/credence/internal/httpx"
 	"github.com/credence/credence/internal/kv/memkv"
 	"github.com/credence/credence/vc"
@@ -538,24 +537,8 @@ func TestChallengesRoute(t *testing.T) {
 func newCheckEnv(t *testing.T) (*verifyEnv, *gin.Engine) {
 	t.Helper()
 	env := newVerifyEnv(t)
-	tenants := &verifier.Tenants{Store: memkv.New(), Tokens: nopTokens{}}
-	_, _, err := tenants.Create(t.Context(), verifier.TenantInput{ID: "hosp-tx", Name: "Houston General", Policy: verifier.PolicyConfig{
-		Rules: true, PracticeState: "TX",
-		TrustedIssuers: []verifier.TrustedIssuer{{Issuer: controller(env.board), Types: []string{healthcare.MedicalLicense}, Jurisdictions: []string{"TX"}}},
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := func() time.Time { return verifyNow }
-	requests := &verifier.Requests{Store: memkv.New(), BaseURL: testBase + "/", Now: now}
-	api := &API{Verifier: &verifier.Verifier{Engine: env.eng, Keys: vc.DIDKeys{Resolver: did.NewResolver()}, Skew: time.Minute, Now: now},
-		Tenants: tenants, Requests: requests, Log: slog.New(slog.DiscardHandler),
-		Record: func(_ context.Context, d Decision) error {
-			env.mu.Lock()
-			defer env.mu.Unlock()
-			env.decisions = append(env.decisions, d)
-			return nil
-		}}
+	requests := &verifier.Requests{Store: memkv.New(), BaseURL: testBase + "/", Now: func() time.Time { return verifyNow }}
+	api := env.hospitalAPI(t, requests)
 	e := gin.New()
 	e.Use(httpx.RequestIDs())
 	tenant := e.Group("", func(c *gin.Context) { c.Set(tenantKey, c.GetHeader(tenantHdr)) })
